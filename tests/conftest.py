@@ -1,0 +1,51 @@
+"""Shared fixtures: the fixture corpus and tiny real models built locally (session-scoped, offline)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("WRITING7_QUIET", "1")
+
+from tiny_models import FIXTURE_CORPUS, build_tiny_bert, build_tiny_sentence_transformer  # noqa: E402
+
+SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "gutenberg"
+
+
+@pytest.fixture(scope="session")
+def fixture_corpus_source() -> Path:
+    return FIXTURE_CORPUS
+
+
+@pytest.fixture()
+def fixture_corpus(tmp_path: Path) -> Path:
+    """A writable copy of the fixture corpus (18 real excerpts, 9 authors x 2 books)."""
+    destination = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, destination)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def shared_corpus() -> Path:
+    if not SHARED_CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {SHARED_CORPUS}")
+    return SHARED_CORPUS
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plain HF BERT folder (2 layers, width 32) with a WordPiece tokenizer trained on the fixtures."""
+    return build_tiny_bert(tmp_path_factory.mktemp("models") / "tiny-bert")
+
+
+@pytest.fixture(scope="session")
+def tiny_sentence_transformer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny BERT as a SentenceTransformer folder: usable wherever a base/embedding model path is accepted."""
+    return build_tiny_sentence_transformer(tmp_path_factory.mktemp("models") / "tiny-st")
