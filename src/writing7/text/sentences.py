@@ -1,0 +1,145 @@
+"""Sentence splitting: character spans into the cleaned book text.
+
+spaCy's rule-based ``sentencizer`` on a blank English pipeline (no model download) finds candidate
+boundaries; when spaCy is not installed a regex does. Both candidates then go through the same
+repairs, because both get English prose dialogue wrong in the same few ways:
+
+* an opening quote left dangling at the end of a sentence (``said he. “`` + ``Where…``) moves to
+  the sentence it opens;
+* a "sentence" that starts with a lower-case letter continues the previous one
+  (``“Hello!” he cried.``, ``vol. ii. of it``);
+* a sentence ending in a title or abbreviation (``Capt.``, ``Col.``, ``Rev.``) or an initial
+  (``J. R. R.``) continues into the next one.
+
+Paragraph breaks (a blank line) always end a sentence: the text is split into paragraphs first,
+which also keeps spaCy's documents short.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+# Titles and abbreviations that end in a period without ending the sentence (compared case-folded).
+# Words that often end a sentence too ("No.", "Ed.", "etc.") are left out on purpose.
+ABBREVIATIONS = frozenset(
+    "mr mrs ms messrs mme mlle dr st mt capt col gen lt sgt maj adm cmdr rev hon prof sr jr esq gov "
+    "supt insp bros co vol vols ch chap p pp viz cf jan feb apr aug sept oct nov dec ft lb lbs oz".split()
+)
+QUOTES = "\"'“”‘’«»"
+OPENING_QUOTES = "“‘«"
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_REGEX_BOUNDARY = re.compile(r"[.!?]+[\"'”’»)\]]*(?=\s)")
+_DANGLING_OPEN_QUOTE = re.compile(r"(?:\s[\"']+|[“‘«]+)$")
+_LAST_WORD = re.compile(r"([A-Za-z]+)\.[\"'”’)\]]*$")
+_FIRST_LETTER = re.compile(r"^[\W_\d]*([^\W\d_])")
+# spaCy's tokenizer keeps capital initials ("J.") whole, so it never splits after the pronoun "I."
+_AFTER_PRONOUN_I = re.compile(r"(?<=\bI[.!?])\s+(?=[\"'“‘]?[A-Z])")
+_SPACY_BATCH = 256
+
+
+@functools.lru_cache(maxsize=1)
+def _spacy_pipeline() -> Any | None:
+    """A blank English pipeline with the rule-based sentencizer, built once; ``None`` without spaCy."""
+    try:
+        import spacy
+    except ImportError:
+        return None
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.max_length = 10_000_000  # paragraphs are short; this only guards a book without blank lines
+    return nlp
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the blocks between blank lines, whitespace-trimmed, empty blocks dropped."""
+    spans, start = [], 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [span for span in (_trim(text, s, e) for s, e in spans) if span is not None]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if start < end else None
+
+
+def _regex_candidates(paragraph: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in _REGEX_BOUNDARY.finditer(paragraph):
+        spans.append((start, match.end()))
+        start = match.end()
+    spans.append((start, len(paragraph)))
+    return spans
+
+
+def _spacy_candidates(nlp: Any, paragraphs: list[str]) -> Iterator[list[tuple[int, int]]]:
+    for document in nlp.pipe(paragraphs, batch_size=_SPACY_BATCH):
+        yield [(sentence.start_char, sentence.end_char) for sentence in document.sents]
+
+
+def _continues(previous: str, following: str) -> bool:
+    """True when the boundary between ``previous`` and ``following`` is not a sentence end."""
+    first = _FIRST_LETTER.match(following)
+    if first and first.group(1).islower():
+        return True
+    last = _LAST_WORD.search(previous)
+    if last is None:
+        return False
+    word = last.group(1)
+    is_initial = len(word) == 1 and word.isupper() and word != "I"
+    return is_initial or word.casefold() in ABBREVIATIONS
+
+
+def _split_after_pronoun(paragraph: str, candidates: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    for start, end in candidates:
+        for match in _AFTER_PRONOUN_I.finditer(paragraph, start, end):
+            yield start, match.start()
+            start = match.end()
+        yield start, end
+
+
+def _repair(paragraph: str, candidates: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Move dangling opening quotes forward, merge false boundaries, trim whitespace."""
+    split = _split_after_pronoun(paragraph, candidates)
+    trimmed = [span for span in (_trim(paragraph, s, e) for s, e in split) if span is not None]
+    moved: list[tuple[int, int]] = []
+    for index, (start, end) in enumerate(trimmed):
+        dangling = _DANGLING_OPEN_QUOTE.search(paragraph, start, end)
+        if dangling and index + 1 < len(trimmed) and dangling.start() > start:
+            quote_start = dangling.start() + (1 if paragraph[dangling.start()].isspace() else 0)
+            end = quote_start
+            trimmed[index + 1] = (quote_start, trimmed[index + 1][1])
+        span = _trim(paragraph, start, end)
+        if span is not None:
+            moved.append(span)
+    merged: list[tuple[int, int]] = []
+    for start, end in moved:
+        if merged and _continues(paragraph[merged[-1][0]:merged[-1][1]], paragraph[start:end]):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def split_sentences(text: str, *, use_spacy: bool = True) -> list[tuple[int, int]]:
+    """Sentence spans ``(start, end)`` into ``text``; ``text[start:end]`` has no surrounding whitespace.
+
+    ``use_spacy=False`` forces the regex candidates (what runs when spaCy is absent).
+    """
+    paragraphs = paragraph_spans(text)
+    pieces = [text[start:end] for start, end in paragraphs]
+    nlp = _spacy_pipeline() if use_spacy else None
+    candidates = _spacy_candidates(nlp, pieces) if nlp is not None else map(_regex_candidates, pieces)
+    spans: list[tuple[int, int]] = []
+    for (offset, _), piece, piece_candidates in zip(paragraphs, pieces, candidates):
+        spans.extend((offset + start, offset + end) for start, end in _repair(piece, piece_candidates))
+    return spans

@@ -1,0 +1,62 @@
+import dataclasses
+
+import pytest
+
+from writing7.config import ConfigError, StageConfig, option
+
+
+@dataclasses.dataclass
+class ExampleConfig(StageConfig):
+    section = "example"
+    steps: int = option(10, "Number of steps.")
+    ratio: float = option(0.5, "A fraction.")
+    mode: str = option("fast", "fast or slow.")
+
+    def validate(self) -> None:
+        self.require_positive("steps")
+        self.require_fraction("ratio")
+        self.require_choice("mode", ("fast", "slow"))
+
+
+def test_defaults_then_file_then_overrides(tmp_path):
+    config_file = tmp_path / "w7.toml"
+    config_file.write_text("[example]\nsteps = 20\nmode = 'slow'\n[other]\nx = 1\n")
+    config = ExampleConfig.load(config_file, steps=30, ratio=None)
+    assert (config.steps, config.ratio, config.mode) == (30, 0.5, "slow")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"steps": 0}, r"example\.steps = 0: must be > 0; set steps to a positive number"),
+        ({"ratio": 1.5}, r"example\.ratio = 1\.5: must be a fraction in \[0, 1\]"),
+        ({"mode": "warp"}, r"example\.mode = 'warp': is not a known choice; use one of: fast, slow"),
+    ],
+)
+def test_validation_names_field_and_fix(values, message):
+    with pytest.raises(ConfigError, match=message):
+        ExampleConfig.load(None, **values)
+
+
+def test_unknown_field_in_file_is_named(tmp_path):
+    config_file = tmp_path / "w7.toml"
+    config_file.write_text("[example]\nstep = 3\n")
+    with pytest.raises(ConfigError, match=r"unknown field\(s\) step in \[example\]; known fields: steps, ratio, mode"):
+        ExampleConfig.load(config_file)
+
+
+def test_malformed_toml_names_the_file(tmp_path):
+    config_file = tmp_path / "broken.toml"
+    config_file.write_text("[example\n")
+    with pytest.raises(ConfigError, match=r"broken\.toml: not valid TOML"):
+        ExampleConfig.load(config_file)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"config file .* not found: check the --config path"):
+        ExampleConfig.load(tmp_path / "absent.toml")
+
+
+def test_help_text_travels_with_each_field():
+    help_texts = {f.name: f.metadata["help"] for f in dataclasses.fields(ExampleConfig)}
+    assert help_texts["steps"] == "Number of steps."
