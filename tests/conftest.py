@@ -49,3 +49,24 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_sentence_transformer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny BERT as a SentenceTransformer folder: usable wherever a base/embedding model path is accepted."""
     return build_tiny_sentence_transformer(tmp_path_factory.mktemp("models") / "tiny-st")
+
+
+@pytest.fixture(scope="session")
+def calibrated_matcher_dir(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Path:
+    """A tiny Writing7 model folder with calibration.json, style_calibration.json and document_calibration.json
+    (see tests/matcher_models.py); used by the inference and serve tests."""
+    from matcher_models import build_calibrated_matcher
+
+    return build_calibrated_matcher(tmp_path_factory.mktemp("matcher") / "final", tiny_bert)
+
+
+@pytest.fixture(scope="session")
+def fixture_index_dir(tmp_path_factory: pytest.TempPathFactory, calibrated_matcher_dir: Path) -> Path:
+    """A search index over the fixture corpus built with ``calibrated_matcher_dir`` by the index stage."""
+    from writing7.config.index import IndexConfig
+    from writing7.stages.index import run
+
+    out = tmp_path_factory.mktemp("index") / "index"
+    run(IndexConfig(chunk_size=4, overlap=4, max_chunks_per_book=8, held_out_per_book=2), corpus=FIXTURE_CORPUS,
+        model_dir=calibrated_matcher_dir, out=out)
+    return out

@@ -34,6 +34,12 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_NAME = "manifest.json"
+# Files later stages add next to a trained model (calibrate, calibrate-documents). They are not part of the
+# model's hash, so calibrating never makes `train` stale and the model hashes the same before and after.
+MODEL_SIDECAR_FILES = (
+    "calibration.json", "style_calibration.json", "calibration_manifest.json",
+    "document_calibration.json", "document_calibration_manifest.json",
+)
 TRACKED_PACKAGES = ("writing7", "torch", "transformers", "sentence-transformers", "datasets", "numpy", "spacy")
 
 
@@ -92,7 +98,7 @@ def require_input(path: Path, *, stage: str, what: str) -> Path:
 
 
 # -- hashing -------------------------------------------------------------------------------
-def iter_files(root: Path, *, exclude: Iterable[str] = (MANIFEST_NAME,)) -> list[Path]:
+def iter_files(root: Path, *, exclude: Iterable[str] = (MANIFEST_NAME, *MODEL_SIDECAR_FILES)) -> list[Path]:
     """Regular files under ``root`` (or ``[root]`` for a file), sorted, skipping ``exclude`` names."""
     root = Path(root)
     if root.is_file():
@@ -101,7 +107,7 @@ def iter_files(root: Path, *, exclude: Iterable[str] = (MANIFEST_NAME,)) -> list
     return sorted(p for p in root.rglob("*") if p.is_file() and p.name not in excluded)
 
 
-def hash_tree(root: Path, *, exclude: Iterable[str] = (MANIFEST_NAME,), suffixes: tuple[str, ...] = ()) -> str:
+def hash_tree(root: Path, *, exclude: Iterable[str] = (MANIFEST_NAME, *MODEL_SIDECAR_FILES), suffixes: tuple[str, ...] = ()) -> str:
     """SHA-256 over (relative path, bytes) of every file: renaming a file changes the hash too."""
     root = Path(root)
     digest = hashlib.sha256()
@@ -224,6 +230,31 @@ def is_current(output_dir: Path, *, stage: str, config: dict[str, Any], inputs: 
     if hash_config(manifest.config) != hash_config(config) or manifest.inputs != inputs:
         return False
     return manifest.outputs.get("tree") == hash_tree(output_dir)
+
+
+def files_current(manifest_path: Path, *, stage: str, config: dict[str, Any], inputs: dict[str, str], outputs: Iterable[Path]) -> bool:
+    """:func:`is_current` for outputs written into a directory other stages also use (a model folder,
+    ``reports/``): the manifest is its own file and only the named outputs are hashed."""
+    try:
+        payload = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False  # no or damaged manifest means "not current"
+    if not isinstance(payload, dict) or payload.get("stage") != stage or payload.get("inputs") != inputs:
+        return False
+    if hash_config(payload.get("config", {})) != hash_config(config):
+        return False
+    return payload.get("outputs") == _hash_outputs(outputs)
+
+
+def finish_files(manifest_path: Path, *, stage: str, config: dict[str, Any], inputs: dict[str, str], outputs: Iterable[Path], stats: dict[str, Any]) -> Manifest:
+    """:func:`finish` for :func:`files_current`: hash the named outputs, write the manifest to ``manifest_path``."""
+    manifest = Manifest(stage=stage, config=config, inputs=inputs, outputs=_hash_outputs(outputs), stats=stats)
+    atomic_write_json(Path(manifest_path), dataclasses.asdict(manifest))
+    return manifest
+
+
+def _hash_outputs(outputs: Iterable[Path]) -> dict[str, str]:
+    return {Path(path).name: (hash_tree(path) if Path(path).exists() else "missing") for path in outputs}
 
 
 def finish(output_dir: Path, *, stage: str, config: dict[str, Any], inputs: dict[str, str], stats: dict[str, Any]) -> Manifest:

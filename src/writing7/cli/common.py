@@ -47,6 +47,8 @@ def user_errors(function: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
+        except typer.Exit:
+            raise  # a command's own exit code (click's Exit is a RuntimeError, so it must pass first)
         except USER_ERRORS as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             typer.echo(f"error: {message}", err=True)

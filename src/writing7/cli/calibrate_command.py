@@ -1,0 +1,38 @@
+"""`writing7 calibrate`: fit probability calibration, threshold, abstention band and style map on validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from writing7.artifacts import ArtifactLayout
+from writing7.cli import app
+from writing7.cli.common import user_errors
+
+
+@app.command("calibrate")
+@user_errors
+def calibrate(
+    artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts)."),
+    config: Path = typer.Option(None, "--config", help="TOML file with a [calibrate] table."),
+    target_metric: str = typer.Option(None, "--target-metric", help="Threshold maximises: accuracy, f1, c_at_1 or overall."),
+    style_dev: Path = typer.Option(None, "--style-dev", help="Labelled JSONL (text1, text2, label = same author) for the style map."),
+    method: str = typer.Option(None, "--method", help="Probability scaling: temperature or platt."),
+    max_pairs: int = typer.Option(None, "--max-pairs", help="Use at most this many validation pairs (0 = all)."),
+    force: bool = typer.Option(False, "--force", help="Recalibrate even when the calibration is current."),
+) -> None:
+    """Calibrate the trained matcher on the validation split; writes calibration.json and style_calibration.json next to it."""
+    from writing7.config.calibrate import CalibrateConfig
+    from writing7.stages.calibrate import run
+
+    cfg = CalibrateConfig.load(config, target_metric=target_metric, method=method, max_pairs=max_pairs,
+                               style_dev=str(style_dev) if style_dev else None)
+    manifest = run(cfg, artifacts=ArtifactLayout.from_env(artifacts).root, force=force)
+    for task in ("book", "author"):
+        stats = manifest.stats[task]
+        low, high = stats["band"]
+        typer.echo(f"{task:6s} threshold {stats['threshold']:.3f}  band ({low:.3f}, {high:.3f})  "
+                   f"validation ECE {stats['ece']:.3f}  overall {stats['overall']:.3f}  ({stats['pairs']} pairs)")
+    style = manifest.stats["style"]
+    typer.echo(f"style  map with {style['knots']} knots from {style['pairs']} pairs ({style['source']})")

@@ -1,0 +1,36 @@
+"""`writing7 evaluate`: PAN metrics, ECE and plots of the model vs baselines; prints a compact table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from writing7.artifacts import ArtifactLayout
+from writing7.cli import app
+from writing7.cli.common import user_errors
+
+
+@app.command("evaluate")
+@user_errors
+def evaluate(
+    artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts)."),
+    config: Path = typer.Option(None, "--config", help="TOML file with an [evaluate] table."),
+    pairs: Path = typer.Option(None, "--pairs", help="PAN-format pairs JSONL ({\"id\", \"pair\": [t1, t2]}) instead of the test split."),
+    truth: Path = typer.Option(None, "--truth", help="PAN-format truth JSONL ({\"id\", \"same\": bool}) for --pairs."),
+    max_pairs: int = typer.Option(None, "--max-pairs", help="Use at most this many pairs per split (0 = all)."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Skip the PNG plots."),
+    force: bool = typer.Option(False, "--force", help="Re-evaluate even when the report is current."),
+) -> None:
+    """Evaluate the calibrated matcher and the baselines; writes reports/evaluation.{json,md} and plots."""
+    from writing7.config.evaluate import EvaluateConfig
+    from writing7.reports.tables import compact_text_table
+    from writing7.stages.evaluate import REPORT_JSON, run
+
+    cfg = EvaluateConfig.load(config, pairs=str(pairs) if pairs else None, truth=str(truth) if truth else None,
+                              max_pairs=max_pairs, plots=False if no_plots else None)
+    layout = ArtifactLayout.from_env(artifacts)
+    manifest = run(cfg, artifacts=layout.root, force=force)
+    typer.echo(f"evaluated {manifest.stats['source']}")
+    typer.echo(compact_text_table(manifest.stats["summary"]))
+    typer.echo(f"report: {layout.reports / REPORT_JSON}")

@@ -1,0 +1,167 @@
+"""``writing7 score | score-pairs | compare | calibrate-documents | index | search``: use a trained matcher."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from writing7.cli import app
+from writing7.cli.common import user_errors
+from writing7.config.index import IndexConfig, SearchConfig
+from writing7.config.inference import InferenceConfig
+
+MODEL = typer.Option(None, "--model", help="Model folder (default $WRITING7_ARTIFACTS/models/book_matcher_contrastive/final).")
+CONFIG = typer.Option(None, "--config", help="TOML file; its \\[inference] (\\[index], \\[search]) table sets defaults.")
+UNCALIBRATED = typer.Option(None, "--uncalibrated", help="Score without calibration files (raw sigmoid; flagged in the output).")
+BATCH_SIZE = typer.Option(None, "--batch-size", help="Pairs or texts per model forward.")
+DEVICE = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default auto).")
+
+
+def _matcher(model: Path | None, config: Path | None, *, uncalibrated: bool | None, batch_size: int | None = None,
+             device: str | None = None) -> Any:
+    from writing7.inference.matcher import Matcher
+
+    cfg = InferenceConfig.load(config, uncalibrated=uncalibrated, batch_size=batch_size)
+    return Matcher.load(model, config=cfg, device=device)
+
+
+def _echo_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, indent=2, default=float))
+
+
+def _read_text_file(path: Path) -> str:
+    """A file's text, standardized like corpus books (Gutenberg header/footer stripped when present)."""
+    from writing7.corpus import read_book
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"file {path} not found: pass a readable text file")
+    book = read_book(path, min_kept_fraction=0.0, min_chars=1)
+    if book.skip_reason:
+        raise ValueError(f"{path}: {book.skip_reason}; pass a plain-text file with some prose")
+    return book.text
+
+
+@app.command("score")
+@user_errors
+def score(
+    text1: str = typer.Argument(None, help="First passage (or --file1)."),
+    text2: str = typer.Argument(None, help="Second passage (or --file2)."),
+    file1: Path = typer.Option(None, "--file1", help="Read the first passage from this file."),
+    file2: Path = typer.Option(None, "--file2", help="Read the second passage from this file."),
+    model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE,
+) -> None:
+    """Same book? Same author? Calibrated probabilities, decision, abstention and style similarity of two passages."""
+    first = Path(file1).read_text(encoding="utf-8", errors="replace") if file1 else text1
+    second = Path(file2).read_text(encoding="utf-8", errors="replace") if file2 else text2
+    if first is None or second is None:
+        raise ValueError("two passages are needed: writing7 score TEXT1 TEXT2, or --file1 A.txt --file2 B.txt")
+    matcher = _matcher(model, config, uncalibrated=uncalibrated, device=device)
+    result = matcher.score(first, second)
+    result["style_similarity"] = matcher.style_similarity(first, second)
+    _echo_json(result)
+
+
+@app.command("score-pairs")
+@user_errors
+def score_pairs(
+    input_path: Path = typer.Argument(..., metavar="IN.jsonl", help='PAN pairs: {"id": ..., "pair": [text1, text2]} per line.'),
+    output: Path = typer.Option(..., "--output", "-o", help='Answers: {"id": ..., "value": ...} per line (written atomically).'),
+    target: str = typer.Option("book", "--target", help="book (same book) or author (same author)."),
+    model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, batch_size: int = BATCH_SIZE, device: str = DEVICE,
+) -> None:
+    """Score a PAN-format JSONL file: value > 0.5 same, < 0.5 different, 0.5 abstain."""
+    from writing7.stages.score_pairs import read_pan_pairs, run
+
+    read_pan_pairs(input_path)  # validate before the (slow) model load
+    matcher = _matcher(model, config, uncalibrated=uncalibrated, batch_size=batch_size, device=device)
+    summary = run(matcher, input_path=input_path, output_path=output, target=target)
+    typer.echo(f"scored {summary['pairs']} pairs ({summary['same']} same, {summary['abstained']} abstained) -> {summary['output']}")
+
+
+@app.command("compare")
+@user_errors
+def compare(
+    file_a: Path = typer.Argument(..., help="First document (a .txt file; Gutenberg boilerplate is stripped)."),
+    file_b: Path = typer.Argument(..., help="Second document."),
+    model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE,
+) -> None:
+    """Compare two whole documents: one calibrated probability from every chunk pair."""
+    document_a, document_b = _read_text_file(file_a), _read_text_file(file_b)
+    _echo_json(_matcher(model, config, uncalibrated=uncalibrated, device=device).compare_documents(document_a, document_b))
+
+
+@app.command("calibrate-documents")
+@user_errors
+def calibrate_documents(
+    corpus: Path = typer.Option(..., "--corpus", help="The corpus the model was prepared from (AUTHOR/TITLE.txt)."),
+    model: Path = MODEL, config: Path = CONFIG,
+    artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts folder (default $WRITING7_ARTIFACTS or ./artifacts)."),
+    force: bool = typer.Option(False, "--force", help="Refit even when document_calibration.json is current."),
+    device: str = DEVICE,
+) -> None:
+    """Fit the whole-document aggregation (document_calibration.json) on validation-split books."""
+    from writing7.artifacts import ArtifactLayout
+    from writing7.stages.document_calibration import run
+
+    layout = ArtifactLayout.from_env(artifacts)
+    cfg = InferenceConfig.load(config)
+    manifest = run(cfg, corpus=corpus, processed=layout.processed, model_dir=model or layout.bi_encoder, force=force, device=device)
+    _echo_json(manifest.stats)
+
+
+@app.command("index")
+@user_errors
+def index(
+    corpus: Path = typer.Option(..., "--corpus", help="Library of books to index (AUTHOR/TITLE.txt)."),
+    model: Path = MODEL,
+    out: Path = typer.Option(None, "--out", help="Index folder (default $WRITING7_ARTIFACTS/index)."),
+    backend: str = typer.Option(None, "--backend", help="numpy (exact matrix product) or faiss."),
+    max_chunks_per_book: int = typer.Option(None, "--max-chunks-per-book", help="Chunks indexed per book."),
+    config: Path = CONFIG,
+    force: bool = typer.Option(False, "--force", help="Rebuild even when the index is current."),
+) -> None:
+    """Build a per-book search index: chunk embeddings, book centroids, metadata, held-out queries."""
+    from writing7.artifacts import ArtifactLayout
+    from writing7.stages.index import run
+
+    layout = ArtifactLayout.from_env()
+    cfg = IndexConfig.load(config, backend=backend, max_chunks_per_book=max_chunks_per_book)
+    manifest = run(cfg, corpus=corpus, model_dir=model or layout.bi_encoder, out=out or layout.index, force=force)
+    stats = manifest.stats
+    typer.echo(f"index: {stats['books']} books, {stats['chunks']} chunks, {stats['held_out']} held-out queries -> {out or layout.index}")
+
+
+@app.command("search")
+@user_errors
+def search(
+    passage: str = typer.Argument(..., help="The passage to attribute."),
+    index_dir: Path = typer.Option(None, "--index", help="Index folder (default $WRITING7_ARTIFACTS/index)."),
+    top_k: int = typer.Option(None, "--top-k", help="Books returned (default 10)."),
+    rerank: bool = typer.Option(False, "--rerank", help="Rerank candidates with the cross-encoder teacher."),
+    teacher: Path = typer.Option(None, "--teacher", help="Teacher folder (default $WRITING7_ARTIFACTS/models/book_matcher/final)."),
+    model: Path = typer.Option(None, "--model", help="Model folder (default: the one the index was built with)."),
+    config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Which book of the library does this passage most likely come from?"""
+    from writing7.artifacts import ArtifactLayout, require_input
+    from writing7.inference.index import BookIndex
+    from writing7.inference.search import Searcher
+
+    layout = ArtifactLayout.from_env()
+    index_dir = require_input(index_dir or layout.index, stage="index", what="search index")
+    model = model or Path(BookIndex.load(index_dir).info["model_dir"])
+    matcher = _matcher(model, config, uncalibrated=uncalibrated, device=device)
+    cfg = SearchConfig.load(config, top_k=top_k)
+    searcher = Searcher.load(index_dir, matcher, teacher_dir=(teacher or layout.teacher) if rerank else None, config=cfg)
+    results = searcher.search(passage, top_k=top_k, rerank=rerank)
+    if as_json:
+        _echo_json(results)
+        return
+    for result in results:
+        rerank_text = f"  rerank {result['rerank_score']:+.2f}" if result["rerank_score"] is not None else ""
+        typer.echo(f"{result['rank']:>3}  p={result['probability']:.3f}  score={result['score']:.3f}{rerank_text}  "
+                   f"{result['author']}  {result['title']}")

@@ -1,0 +1,34 @@
+"""Settings of `writing7 calibrate`: probability scaling, decision threshold, abstention band, style map."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from writing7.calibration.bundle import SCALERS
+from writing7.calibration.threshold import TARGET_METRICS
+from writing7.config.base import StageConfig, option
+
+
+@dataclasses.dataclass
+class CalibrateConfig(StageConfig):
+    """``[calibrate]``: fitted on the validation split, saved next to the model."""
+
+    section = "calibrate"
+    method: str = option("temperature", "Probability scaling of each logit: temperature (Guo et al. 2017) or platt (Platt 1999).")
+    target_metric: str = option("accuracy", "The decision threshold maximises this on validation: accuracy, f1, c_at_1 or overall (PAN).")
+    max_band_fraction: float = option(0.3, "The abstention band may cover at most about this fraction of validation pairs (0 = never abstain).")
+    style_dev: str = option("", "Labelled JSONL (text1, text2, label = same author) for the style map; empty = validation split same-author vs different-author pairs.")
+    style_prior_strength: float = option(2.0, "Pseudo-pairs at the base rate added to each isotonic block of the style map (keeps it off 0 and 1).")
+    max_pairs: int = option(0, "Use at most this many validation pairs (seeded sample); 0 = all.")
+    batch_size: int = option(64, "Texts per model forward when scoring validation pairs.")
+    seed: int = option(0, "Seed for the max_pairs sample.")
+
+    def validate(self) -> None:
+        self.require_choice("method", tuple(SCALERS))
+        self.require_choice("target_metric", TARGET_METRICS)
+        self.require_positive("batch_size", "style_prior_strength")
+        self.require_non_negative("max_pairs")
+        if not 0 <= self.max_band_fraction < 1:
+            self.fail("max_band_fraction", "must be in [0, 1)", "set it to 0 (no abstention) or a fraction below 1, e.g. 0.3")
+        if self.style_dev and not self.style_dev.endswith(".jsonl"):
+            self.fail("style_dev", "is not a .jsonl file", "give a JSON-lines file with text1, text2 and label (1 = same author)")

@@ -1,0 +1,49 @@
+"""Settings for the retrieval index over a library of books and for two-stage search."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from writing7.config.base import StageConfig, option
+
+BACKENDS = ("numpy", "faiss")
+
+
+@dataclasses.dataclass
+class IndexConfig(StageConfig):
+    """``[index]``: ``writing7 index`` (chunk embeddings, book centroids and metadata)."""
+
+    section = "index"
+    chunk_size: int = option(8, "Sentences per indexed chunk.")
+    overlap: int = option(8, "Step in sentences between chunk starts.")
+    min_chunk_chars: int = option(200, "Chunks shorter than this many characters are not indexed.")
+    min_stopword_ratio: float = option(0.2, "Chunks with a lower English stopword ratio are not indexed.")
+    max_chunks_per_book: int = option(64, "At most this many chunks of each book are indexed (seeded sample).")
+    held_out_per_book: int = option(5, "Chunks of each book kept out of the index as retrieval queries (evaluate --retrieval).")
+    backend: str = option("numpy", "Chunk search: 'numpy' (exact matrix product) or 'faiss' (exact inner-product index).")
+    batch_size: int = option(64, "Chunks per encoder forward.")
+    seed: int = option(0, "Seed for the chunk sample.")
+
+    def validate(self) -> None:
+        self.require_positive("chunk_size", "overlap", "max_chunks_per_book", "batch_size")
+        self.require_non_negative("min_chunk_chars", "held_out_per_book")
+        self.require_fraction("min_stopword_ratio")
+        self.require_choice("backend", BACKENDS)
+
+
+@dataclasses.dataclass
+class SearchConfig(StageConfig):
+    """``[search]``: ``writing7 search``, ``POST /v1/search`` and ``writing7 evaluate --retrieval``."""
+
+    section = "search"
+    top_k: int = option(10, "Books returned.")
+    candidates: int = option(50, "Books kept by the bi-encoder prefilter (at least top_k).")
+    centroid_weight: float = option(0.5, "Prefilter score = w * centroid cosine + (1 - w) * best-chunk cosine.")
+    rerank_candidates: int = option(20, "With --rerank: books the cross-encoder rescores.")
+    rerank_chunks_per_book: int = option(3, "With --rerank: a book's best chunks the cross-encoder reads.")
+
+    def validate(self) -> None:
+        self.require_positive("top_k", "candidates", "rerank_candidates", "rerank_chunks_per_book")
+        self.require_fraction("centroid_weight")
+        if self.candidates < self.top_k:
+            self.fail("candidates", f"is smaller than top_k ({self.top_k})", f"set candidates to at least {self.top_k}")

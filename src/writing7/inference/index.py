@@ -1,0 +1,143 @@
+"""A retrieval index over a library of books: chunk embeddings, book centroids, metadata.
+
+Files of an index folder (written by ``writing7 index``, see :mod:`writing7.stages.index`)::
+
+    embeddings.npy    (chunks, dim) float32, L2-normalised, grouped by book (book b owns rows
+                      [chunk_offset_b, chunk_offset_b + chunk_count_b))
+    centroids.npy     (books, dim) float32: the L2-normalised mean of each book's chunk embeddings
+    books.json        [{"book_id", "author", "title", "chunk_offset", "chunk_count"}, ...]
+    chunks.jsonl      one line per row of embeddings.npy: {"book", "index", "start", "end", "text"}
+    held_out.jsonl    query chunks that are NOT indexed ({"book_id", "index", "text"}), for Recall@k / MRR
+    index.json        format, dimension, backend, model folder, chunking settings
+    chunks.faiss      an exact inner-product FAISS index over embeddings.npy (backend "faiss" only)
+    manifest.json     the stage manifest
+
+Nearest chunks are found exactly, by one matrix product (``numpy``) or FAISS ``IndexFlatIP``
+(``faiss``, faster for large libraries, same results up to float rounding).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from writing7.artifacts import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+INDEX_FORMAT = "writing7-index"
+INDEX_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexedBook:
+    book_id: str
+    author: str
+    title: str
+    chunk_offset: int
+    chunk_count: int
+
+
+@dataclasses.dataclass
+class BookIndex:
+    """In-memory index; ``chunks[i]`` describes row ``i`` of ``embeddings``."""
+
+    embeddings: np.ndarray  # (chunks, dim) float32, L2-normalised
+    centroids: np.ndarray  # (books, dim) float32, L2-normalised
+    books: list[IndexedBook]
+    chunks: list[dict[str, Any]]  # {"book": position in books, "index", "start", "end", "text"}
+    info: dict[str, Any]
+    held_out: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    _faiss: Any = dataclasses.field(default=None, repr=False)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.embeddings.shape[1])
+
+    @property
+    def chunk_books(self) -> np.ndarray:
+        """(chunks,) position of each chunk's book in ``books``."""
+        return np.repeat(np.arange(len(self.books)), [book.chunk_count for book in self.books])
+
+    @classmethod
+    def from_embeddings(cls, embeddings: np.ndarray, books: list[IndexedBook], chunks: list[dict[str, Any]],
+                        info: dict[str, Any], held_out: list[dict[str, Any]] | None = None) -> BookIndex:
+        """Build centroids from grouped chunk embeddings and check that the pieces agree."""
+        embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        if embeddings.shape[0] != len(chunks) or sum(book.chunk_count for book in books) != len(chunks):
+            raise ValueError(f"{embeddings.shape[0]} embeddings, {len(chunks)} chunk records and "
+                             f"{sum(b.chunk_count for b in books)} chunks in books must agree")
+        if any(book.chunk_count == 0 for book in books):
+            raise ValueError("a book without indexed chunks cannot be searched: leave it out of the index")
+        offsets = [book.chunk_offset for book in books]
+        sums = np.add.reduceat(embeddings, offsets, axis=0)  # (books, dim)
+        centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return cls(embeddings, centroids.astype(np.float32), books, chunks, info, held_out or [])
+
+    # -- search primitives ---------------------------------------------------------------------
+    def nearest_chunks(self, queries: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(similarities, rows)``, each (queries, count): the ``count`` most similar chunks, best first."""
+        count = min(count, self.embeddings.shape[0])
+        queries = np.ascontiguousarray(queries, dtype=np.float32)  # (queries, dim)
+        if self.info.get("backend") == "faiss":
+            return self._faiss_index().search(queries, count)
+        similarities = queries @ self.embeddings.T  # (queries, chunks)
+        rows = np.argpartition(-similarities, count - 1, axis=1)[:, :count]  # (queries, count) unordered
+        top = np.take_along_axis(similarities, rows, axis=1)
+        order = np.argsort(-top, axis=1, kind="stable")
+        return np.take_along_axis(top, order, axis=1), np.take_along_axis(rows, order, axis=1)
+
+    def book_chunk_similarities(self, query: np.ndarray, book_position: int) -> np.ndarray:
+        """(chunk_count,) cosine of one query (dim,) with each chunk of one book."""
+        book = self.books[book_position]
+        return self.embeddings[book.chunk_offset:book.chunk_offset + book.chunk_count] @ query
+
+    def _faiss_index(self) -> Any:
+        if self._faiss is None:
+            import faiss
+
+            self._faiss = faiss.IndexFlatIP(self.dimension)
+            self._faiss.add(self.embeddings)
+        return self._faiss
+
+    # -- files ------------------------------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        """Write every file of the module docstring except the manifest into ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / "embeddings.npy", self.embeddings)
+        np.save(directory / "centroids.npy", self.centroids)
+        atomic_write_json(directory / "books.json", [dataclasses.asdict(book) for book in self.books])
+        atomic_write_text(directory / "chunks.jsonl", "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in self.chunks))
+        atomic_write_text(directory / "held_out.jsonl", "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in self.held_out))
+        atomic_write_json(directory / "index.json", {"format": INDEX_FORMAT, "version": INDEX_VERSION, **self.info})
+        if self.info.get("backend") == "faiss":
+            import faiss
+
+            atomic_write_bytes(directory / "chunks.faiss", faiss.serialize_index(self._faiss_index()).tobytes())
+
+    @classmethod
+    def load(cls, directory: Path) -> BookIndex:
+        directory = Path(directory)
+        info_path = directory / "index.json"
+        if not info_path.is_file():
+            raise FileNotFoundError(f"no index at {directory} (index.json missing): run `writing7 index --corpus DIR` first")
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        if info.get("format") != INDEX_FORMAT or info.get("version") != INDEX_VERSION:
+            raise ValueError(f"{info_path} is not a version-{INDEX_VERSION} Writing7 index: rebuild it with `writing7 index --force`")
+        books = [IndexedBook(**book) for book in json.loads((directory / "books.json").read_text(encoding="utf-8"))]
+        index = cls(np.load(directory / "embeddings.npy"), np.load(directory / "centroids.npy"), books,
+                    _read_jsonl(directory / "chunks.jsonl"), info, _read_jsonl(directory / "held_out.jsonl"))
+        if info.get("backend") == "faiss" and (directory / "chunks.faiss").is_file():
+            import faiss
+
+            index._faiss = faiss.deserialize_index(np.fromfile(directory / "chunks.faiss", dtype=np.uint8))
+        return index
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

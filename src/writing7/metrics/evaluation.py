@@ -1,0 +1,83 @@
+"""One evaluation table: every system's probabilities and PAN answers on a task, and their metrics.
+
+Systems compared on each task:
+
+- ``model (uncalibrated)``: ``p = sigmoid(logit)``, threshold 0.5, no abstention (the PAN answer is ``p``);
+- ``model (calibrated)``: the task's fitted scaling, threshold and band (``calibration.json``);
+- ``style map`` (author-level tasks only): the fitted cosine -> [0, 1] map, answered at 0.5;
+- each baseline: its similarity score through its own Platt scaling, threshold and band, fitted on the
+  same validation split as the model's calibration.
+
+Per system: the PAN suite on the answers (AUC, c@1, F0.5u, F1, Brier, overall), ``auc_ranking`` (AUC of
+the probability itself, unaffected by the abstention band), ECE and MCE of the probability.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from writing7.calibration.bundle import MatcherCalibration, TaskCalibration
+from writing7.metrics.calibration_error import expected_calibration_error, maximum_calibration_error
+from writing7.metrics.pan import auc, drop_nan, pan_scores
+from writing7.metrics.tasks import TaskSelection
+
+MODEL_UNCALIBRATED = "model (uncalibrated)"
+MODEL_CALIBRATED = "model (calibrated)"
+STYLE_MAP = "style map"
+
+
+@dataclasses.dataclass
+class SystemOutput:
+    """One system on one task: probabilities and PAN answers, both ``(task pairs,)``."""
+
+    name: str
+    probabilities: np.ndarray
+    answers: np.ndarray
+
+
+def model_outputs(task: TaskSelection, logits: np.ndarray, cosines: np.ndarray, calibration: MatcherCalibration) -> list[SystemOutput]:
+    """The model's systems on ``task`` from its ``(n_all, 2)`` logits and ``(n_all,)`` cosines."""
+    logit = logits[task.mask, task.logit_index]  # (task pairs,)
+    calibrated = getattr(calibration, task.calibration)
+    probabilities = np.asarray(calibrated.probability(logit), dtype=float)
+    raw = expit(logit)
+    outputs = [
+        SystemOutput(MODEL_UNCALIBRATED, raw, raw),
+        SystemOutput(MODEL_CALIBRATED, probabilities, calibrated.pan_values(probabilities)),
+    ]
+    if task.calibration == "author":
+        style = calibration.style.predict(cosines[task.mask])
+        outputs.append(SystemOutput(STYLE_MAP, style, style))
+    return outputs
+
+
+def calibrated_output(name: str, scores: np.ndarray, calibration: TaskCalibration) -> SystemOutput:
+    """A score (a baseline's similarity) through its fitted calibration."""
+    probabilities = np.asarray(calibration.probability(scores), dtype=float)
+    return SystemOutput(name, probabilities, calibration.pan_values(probabilities))
+
+
+def system_metrics(labels: np.ndarray, output: SystemOutput, *, bins: int) -> dict[str, Any]:
+    """PAN suite on the answers plus ranking AUC, ECE and MCE of the probabilities; NaN pairs dropped and counted."""
+    finite = ~np.isnan(output.answers) & ~np.isnan(output.probabilities)
+    if not finite.any():
+        return {"n": int(labels.size), "dropped_nan": int(labels.size), "overall": None, "auc": None, "ece": None,
+                "notes": ["every score is NaN: nothing to evaluate"]}
+    metrics = pan_scores(labels, np.where(finite, output.answers, np.nan)).to_dict()
+    kept_labels, kept_probabilities, _ = drop_nan(labels, np.where(finite, output.probabilities, np.nan), what="probabilities")
+    metrics["auc_ranking"] = auc(kept_labels, kept_probabilities)
+    metrics["ece"] = expected_calibration_error(kept_labels, kept_probabilities, bins=bins)
+    metrics["mce"] = maximum_calibration_error(kept_labels, kept_probabilities, bins=bins)
+    return metrics
+
+
+def task_report(task: TaskSelection, outputs: list[SystemOutput], *, bins: int) -> dict[str, Any]:
+    """``{"pairs", "positives", "calibration", "systems": {name: metrics}}`` for one task."""
+    return {
+        "pairs": int(task.labels.size), "positives": int(task.labels.sum()), "calibration": task.calibration,
+        "systems": {output.name: system_metrics(task.labels, output, bins=bins) for output in outputs},
+    }

@@ -1,0 +1,140 @@
+"""Stage B of prepare: chunked books -> dedup -> splits -> embeddings -> neighbours -> topics -> pairs.
+
+:func:`build_dataset` is the one code path after chunking: the single-process stage and the sharded
+(Ray) stage both call it on the :class:`~writing7.prepare.chunking.BookChunks` of every book, in
+book-id order, and so produce the same dataset for the same inputs and seed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from datasets import DatasetDict
+
+from writing7.config.prepare import PrepareConfig
+from writing7.models.runtime import resolve_device
+from writing7.prepare.chunking import BookChunks
+from writing7.prepare.dedup import drop_shared_chunks
+from writing7.prepare.embedding import ChunkEncoder, book_centroids
+from writing7.prepare.export import to_dataset
+from writing7.prepare.neighbours import neighbour_books
+from writing7.prepare.pairs import PairCounts, SplitBooks, make_pairs, pair_type_counts
+from writing7.prepare.phases import PhaseTimer
+from writing7.prepare.splits import SPLITS, split_authors
+from writing7.prepare.topics import assign_topics
+from writing7.text.chunks import sample_chunks
+
+logger = logging.getLogger(__name__)
+
+
+def chunk_stats(books: Sequence[BookChunks]) -> dict[str, Any]:
+    """Books and passages after stage A: found, skipped (with reasons), windows, filtered, sampled."""
+    skipped = Counter(book.skip_reason for book in books if book.skip_reason)
+    return {
+        "books_found": len(books),
+        "books_skipped": sum(skipped.values()),
+        "skip_reasons": dict(sorted(skipped.items())),
+        "books_without_chunks": sum(1 for book in books if not book.skip_reason and not book.chunks),
+        "windows": sum(book.windows for book in books),
+        "chunks_dropped_by_filter": sum(book.filtered for book in books),
+        "chunks_sampled": sum(len(book.chunks) for book in books),
+    }
+
+
+def _no_examples(reason: str) -> ValueError:
+    return ValueError(f"no training examples were created: {reason}")
+
+
+def embed_centroids(books: Sequence[BookChunks], cfg: PrepareConfig, encoder: ChunkEncoder) -> tuple[np.ndarray, dict[str, Any]]:
+    """(books, dim) centroids of up to ``num_chunks_for_embed`` passages per book, and embedding stats."""
+    samples = [sample_chunks(book.chunks, cfg.num_chunks_for_embed, cfg.seed) for book in books]
+    texts = [chunk.text for sample in samples for chunk in sample]
+    owners = np.repeat(np.arange(len(books)), [len(sample) for sample in samples])
+    step = max(1, len(texts) // 32)
+    dtype = encoder.check_precision(texts[::step])
+    embeddings = encoder.encode(texts, batch_size=cfg.embed_batch_size, progress=True)  # (texts, dim)
+    stats = {"model": cfg.embed_model, "dtype": dtype, "bf16_check_min_cosine": encoder.bf16_check_cosine, "chunks_embedded": len(texts)}
+    return book_centroids(embeddings, owners, len(books)), stats
+
+
+def _split_books(books: Sequence[BookChunks], topics: list[np.ndarray], members: list[int], neighbours: list[list[int]]) -> SplitBooks:
+    return SplitBooks(
+        book_ids=[books[i].book_id for i in members], authors=[books[i].author for i in members],
+        chunks=[books[i].chunks for i in members], topics=[topics[i] for i in members], neighbours=neighbours,
+    )
+
+
+def build_dataset(
+    book_chunks: Sequence[BookChunks], cfg: PrepareConfig, *, encoder: ChunkEncoder | None = None, timer: PhaseTimer | None = None
+) -> tuple[DatasetDict, dict[str, Any]]:
+    """The pair ``DatasetDict`` (train / validation / test) and its stats for the manifest.
+
+    ``book_chunks`` must be in book-id order (as :func:`writing7.corpus.discover_books` returns
+    them); ``encoder`` defaults to ``cfg.embed_model``; ``timer`` collects seconds and peak RSS per phase.
+    """
+    timer = timer or PhaseTimer()
+    stats: dict[str, Any] = chunk_stats(book_chunks)
+    with timer.phase("dedup"):
+        books, dedup = drop_shared_chunks([book for book in book_chunks if book.chunks], min_books=cfg.dedup_min_books)
+        books = [book for book in books if book.chunks]
+    stats["dedup"] = dedup.to_dict()
+    if not books:
+        raise _no_examples(
+            f"none of {stats['books_found']} books kept a passage ({stats['chunks_dropped_by_filter']} dropped by the "
+            f"length/English filters, {dedup.dropped_shared} by dedup): lower --min-chunk-chars / min_stopword_ratio, "
+            "raise --dedup-min-books, or check that the books are English prose"
+        )
+    with timer.phase("split"):
+        assignment = split_authors(Counter(book.author for book in books), train_ratio=cfg.train_ratio, val_ratio=cfg.val_ratio, seed=cfg.seed)
+    with timer.phase("embed"):
+        encoder = encoder or ChunkEncoder.load(cfg.embed_model, device=cfg.device, max_seq_length=cfg.max_seq_length, precision=cfg.embed_precision)
+        centroids, stats["embedding"] = embed_centroids(books, cfg, encoder)
+    stats["embedding"]["chunks_per_second"] = round(stats["embedding"]["chunks_embedded"] / max(timer.seconds["embed"], 1e-9), 1)
+    with timer.phase("topics"):
+        flat_topics = assign_topics([chunk.text for book in books for chunk in book.chunks], num_topics=cfg.num_topics, seed=cfg.seed)
+        topics = np.split(flat_topics, np.cumsum([len(book.chunks) for book in books])[:-1])
+    stats["topic_sizes"] = np.bincount(flat_topics, minlength=cfg.num_topics).tolist()
+    members = {split: [i for i, book in enumerate(books) if assignment[book.author] == split] for split in SPLITS}
+    with timer.phase("neighbours"):
+        device = resolve_device(cfg.device)
+        neighbours = {
+            split: neighbour_books(centroids[indices], [books[i].author for i in indices], cfg.num_hard_negative_books, backend=cfg.neighbour_backend, device=device)
+            for split, indices in members.items()
+        }
+    counts = PairCounts(cfg.n_positive_per_book, cfg.n_negative_per_book, cfg.n_same_author_per_book, cfg.hard_negative_fraction, cfg.topic_negative_fraction)
+    with timer.phase("pairs"):
+        rows = {split: make_pairs(_split_books(books, topics, members[split], neighbours[split]), counts, seed=cfg.seed) for split in SPLITS}
+    if not rows["train"]:
+        raise _no_examples("the train split has no pairs: its books have fewer than 2 passages; lower --min-chunk-chars or raise --max-chunks-per-book")
+    with timer.phase("dataset"):
+        exported = {split: to_dataset(rows[split], split) for split in SPLITS}
+    dataset = DatasetDict({split: exported[split][0] for split in SPLITS})
+    stats.update(_split_stats(books, members, rows, exported, dedup_kept=sum(len(book.chunks) for book in books)))
+    stats.update(timer.to_dict())
+    return dataset, stats
+
+
+def _split_stats(
+    books: Sequence[BookChunks], members: dict[str, list[int]], rows: dict[str, list[dict[str, Any]]],
+    exported: dict[str, tuple[Any, str]], *, dedup_kept: int,
+) -> dict[str, Any]:
+    return {
+        "chunks_kept": dedup_kept,
+        "books_used": len(books),
+        "splits": {
+            split: {
+                "authors": len({books[i].author for i in members[split]}),
+                "books": len(members[split]),
+                "chunks": sum(len(books[i].chunks) for i in members[split]),
+                "pairs": len(rows[split]),
+                "pair_types": pair_type_counts(rows[split]),
+                "fingerprint": exported[split][0]._fingerprint,
+                "rows_sha256": exported[split][1],
+            }
+            for split in SPLITS
+        },
+    }

@@ -1,0 +1,1 @@
+"""Human-readable reports: Markdown tables and PNG plots (matplotlib, Agg backend)."""

@@ -1,0 +1,174 @@
+"""The HTTP service (FastAPI): score, style similarity, embed, search, compare, health, model card.
+
+``create_app(model_dir, config=ServeConfig(...))`` returns the app; the model (and the index, when
+given) is loaded once at start-up by the lifespan, and concurrent score / style-similarity / embed
+requests are micro-batched (:mod:`writing7.serve.batching`). Every number the service returns is
+what the Python API (:class:`writing7.inference.matcher.Matcher`) returns for the same input.
+OpenAPI docs at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI
+
+from writing7 import __version__
+from writing7.config.index import SearchConfig
+from writing7.config.inference import InferenceConfig
+from writing7.config.serve import ServeConfig
+from writing7.serve import schemas
+from writing7.serve.batching import MicroBatcher
+from writing7.serve.errors import ServiceError, install_error_handlers
+from writing7.serve.limits import BodySizeLimit, check_items, check_texts
+from writing7.serve.model_card import model_card
+from writing7.serve.security import require_api_key, resolve_api_key
+
+logger = logging.getLogger(__name__)
+ERRORS = {status: {"model": schemas.ErrorResponse} for status in (401, 413, 422)}
+
+
+@dataclasses.dataclass
+class ServiceSources:
+    """What the service loads at start-up."""
+
+    model_dir: Path
+    index_dir: Path | None = None
+    teacher_dir: Path | None = None
+    reports_dir: Path | None = None
+    uncalibrated: bool = False
+    device: str | None = None
+
+
+class Service:
+    """The loaded matcher (and searcher) plus one micro-batcher per batched operation."""
+
+    def __init__(self, sources: ServiceSources, config: ServeConfig, inference: InferenceConfig, search: SearchConfig) -> None:
+        self.sources, self.config, self.inference, self.search_config = sources, config, inference, search
+        self.matcher: Any = None
+        self.searcher: Any = None
+        self.batchers: dict[str, MicroBatcher] = {}
+
+    def load(self) -> None:
+        from writing7.inference.matcher import Matcher
+        from writing7.inference.search import Searcher
+
+        self.matcher = Matcher.load(self.sources.model_dir, device=self.sources.device, uncalibrated=self.sources.uncalibrated,
+                                    config=self.inference)
+        if self.sources.index_dir is not None:
+            self.searcher = Searcher.load(self.sources.index_dir, self.matcher, teacher_dir=self.sources.teacher_dir,
+                                          config=self.search_config)
+        operations = {"score": self.matcher.score_batch, "style": self.matcher.style_similarity_batch,
+                      "embed": lambda texts: list(self.matcher.embed(texts))}
+        self.batchers = {name: MicroBatcher(function, max_batch_size=self.config.max_batch_size, max_wait_ms=self.config.max_wait_ms,
+                                            enabled=self.config.batching, name=name) for name, function in operations.items()}
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.load)
+        for batcher in self.batchers.values():
+            await batcher.start()
+        logger.info("serving %s (batching %s, max batch %d)", self.sources.model_dir,
+                    "on" if self.config.batching else "off", self.config.max_batch_size)
+
+    async def stop(self) -> None:
+        for batcher in self.batchers.values():
+            await batcher.stop()
+
+
+def create_app(model_dir: Path, *, config: ServeConfig | None = None, index_dir: Path | None = None, teacher_dir: Path | None = None,
+               api_key: str | None = None, uncalibrated: bool = False, inference: InferenceConfig | None = None,
+               search: SearchConfig | None = None, reports_dir: Path | None = None, device: str | None = None) -> FastAPI:
+    """The service app; nothing is loaded until start-up (``with TestClient(app)`` or uvicorn)."""
+    config = config or ServeConfig()
+    sources = ServiceSources(Path(model_dir), index_dir and Path(index_dir), teacher_dir and Path(teacher_dir),
+                             reports_dir and Path(reports_dir), uncalibrated, device)
+    service = Service(sources, config, inference or InferenceConfig(), search or SearchConfig())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(title="Writing7", version=__version__, lifespan=lifespan,
+                  description="Same book? Same author? How close is the style? Calibrated scores for passages of prose.")
+    app.state.service = service
+    app.state.api_key = resolve_api_key(api_key)
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    install_error_handlers(app)
+    _add_routes(app, service)
+    return app
+
+
+def _add_routes(app: FastAPI, service: Service) -> None:
+    config = service.config
+    guarded = {"dependencies": [Depends(require_api_key)], "responses": ERRORS}
+
+    def texts_ok(texts: list[str], field: str) -> None:
+        check_texts(texts, limit=config.max_text_characters, field=field, setting="max_text_characters")
+
+    @app.get("/healthz", response_model=schemas.HealthResponse, tags=["service"])
+    async def health() -> dict[str, Any]:
+        """Liveness and readiness (no API key needed)."""
+        return {"status": "ok" if service.matcher is not None else "loading",
+                "model_loaded": service.matcher is not None, "index_loaded": service.searcher is not None}
+
+    @app.get("/v1/model", tags=["service"], **guarded)
+    async def model() -> dict[str, Any]:
+        """Model card: base model, training summary, calibration, evaluation metrics, batching statistics."""
+        card = model_card(service.matcher, reports_dir=service.sources.reports_dir,
+                          index=service.searcher.index if service.searcher else None)
+        card["batching"] = {name: batcher.stats() for name, batcher in service.batchers.items()}
+        return card
+
+    @app.post("/v1/score", response_model=schemas.ScoreResponse, tags=["pairs"], **guarded)
+    async def score(body: schemas.PairRequest) -> dict[str, Any]:
+        """Calibrated same-book and same-author probabilities, decision and abstention for one pair."""
+        texts_ok([body.text1, body.text2], "text")
+        return (await service.batchers["score"].submit([(body.text1, body.text2)]))[0]
+
+    @app.post("/v1/score/batch", response_model=schemas.BatchScoreResponse, tags=["pairs"], **guarded)
+    async def score_batch(body: schemas.BatchScoreRequest) -> dict[str, Any]:
+        """:func:`score` for many pairs in one request."""
+        check_items(len(body.pairs), limit=config.max_batch_items, field="pairs")
+        texts_ok([text for pair in body.pairs for text in (pair.text1, pair.text2)], "pairs.text")
+        return {"results": await service.batchers["score"].submit([(pair.text1, pair.text2) for pair in body.pairs])}
+
+    @app.post("/v1/style-similarity", response_model=schemas.StyleSimilarityResponse, tags=["pairs"], **guarded)
+    async def style_similarity(body: schemas.PairRequest) -> dict[str, Any]:
+        """Calibrated style similarity in [0, 1]."""
+        texts_ok([body.text1, body.text2], "text")
+        value = (await service.batchers["style"].submit([(body.text1, body.text2)]))[0]
+        return {"style_similarity": value, "calibrated": service.matcher.calibrated}
+
+    @app.post("/v1/embed", response_model=schemas.EmbedResponse, tags=["pairs"], **guarded)
+    async def embed(body: schemas.EmbedRequest) -> dict[str, Any]:
+        """L2-normalised embeddings."""
+        check_items(len(body.texts), limit=config.max_batch_items, field="texts")
+        texts_ok(body.texts, "texts")
+        vectors = await service.batchers["embed"].submit(body.texts)
+        return {"embeddings": [vector.tolist() for vector in vectors], "dimension": int(len(vectors[0]))}
+
+    @app.post("/v1/search", response_model=schemas.SearchResponse, tags=["search"], **guarded)
+    async def search(body: schemas.SearchRequest) -> dict[str, Any]:
+        """Which indexed book does this passage most likely come from (bi-encoder prefilter, optional rerank)?"""
+        if service.searcher is None:
+            raise ServiceError(409, "no_index", "this service has no index: start it with `writing7 serve --index DIR`")
+        texts_ok([body.text], "text")
+        results = await asyncio.to_thread(service.searcher.search, body.text, top_k=body.top_k, rerank=body.rerank)
+        return {"results": results}
+
+    @app.post("/v1/compare", response_model=schemas.CompareResponse, tags=["documents"], **guarded)
+    async def compare(body: schemas.CompareRequest) -> dict[str, Any]:
+        """One calibrated probability for two whole documents (chunked, every chunk pair scored, aggregated)."""
+        check_texts([body.document1, body.document2], limit=config.max_document_characters, field="document",
+                    setting="max_document_characters")
+        return await asyncio.to_thread(service.matcher.compare_documents, body.document1, body.document2)

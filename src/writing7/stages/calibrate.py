@@ -1,0 +1,150 @@
+"""Stage ``calibrate``: fit the probability calibration and the style map on the validation split.
+
+Reads the trained bi-encoder (``models/book_matcher_contrastive/final``) and ``data/processed``; writes
+``calibration.json`` and ``style_calibration.json`` into the model folder (each atomically) and
+``calibration_manifest.json`` beside them last, so an interrupted run is never mistaken for a current one.
+The files are described in :mod:`writing7.calibration.bundle`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from writing7.artifacts import ArtifactLayout, Manifest, files_current, finish_files, hash_tree, require_input
+from writing7.calibration.bundle import CALIBRATION_FILE, STYLE_CALIBRATION_FILE, MatcherCalibration, fit_task_calibration
+from writing7.calibration.scoring import PairScores, pair_cosines, score_pairs
+from writing7.calibration.style_map import StyleCalibrator
+from writing7.config.calibrate import CalibrateConfig
+from writing7.metrics.tasks import TaskSelection, select_tasks
+
+logger = logging.getLogger(__name__)
+STAGE = "calibrate"
+MANIFEST_FILE = "calibration_manifest.json"
+
+
+# -- inputs ----------------------------------------------------------------------------------------
+def load_pair_split(processed: Path, split: str, *, max_pairs: int = 0, seed: int = 0) -> dict[str, list[Any]]:
+    """Columns of one split of ``data/processed`` (a seeded sample of ``max_pairs`` rows when > 0)."""
+    from datasets import load_from_disk
+
+    dataset = load_from_disk(str(processed))
+    if split not in dataset:
+        raise ValueError(f"split {split!r} is not in {processed} (it has {', '.join(dataset)}): re-run `writing7 prepare`")
+    rows = dataset[split]
+    if max_pairs and len(rows) > max_pairs:
+        rows = rows.select(np.sort(np.random.default_rng(seed).choice(len(rows), size=max_pairs, replace=False)))
+    if len(rows) == 0:
+        raise ValueError(f"split {split!r} of {processed} has no pairs: prepare more books or change the split ratios")
+    return rows.to_dict()
+
+
+def read_jsonl(path: Path, *, required: Sequence[str]) -> list[dict[str, Any]]:
+    """Records of a JSON-lines file, each checked for the ``required`` keys; errors name the line."""
+    records = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}:{number}: not valid JSON ({error.msg}); each line must be one JSON object") from error
+            missing = [key for key in required if not isinstance(record, dict) or key not in record]
+            if missing:
+                raise ValueError(f"{path}:{number}: missing key(s) {', '.join(missing)}; each line needs {', '.join(required)}")
+            records.append(record)
+    if not records:
+        raise ValueError(f"{path} holds no records: give one JSON object per line")
+    return records
+
+
+# -- fitting ---------------------------------------------------------------------------------------
+def fit_calibration(cfg: CalibrateConfig, scores: PairScores, tasks: dict[str, TaskSelection]) -> tuple[Any, Any]:
+    """Book and author task calibrations from the validation pairs' logits."""
+    fitted = []
+    for name in ("book", "author"):
+        task = tasks[name]
+        if task.labels.all() or not task.labels.any():
+            positive_kind = "same-book (positive)" if name == "book" else "same-author other-book (same_author)"
+            raise ValueError(
+                f"the validation split has {int(task.labels.sum())} {positive_kind} and {int((~task.labels).sum())} different-author pairs: "
+                f"the {name} logit needs both to be calibrated; prepare a corpus whose validation authors have several books, or raise val_ratio"
+            )
+        logits = scores.logits[task.mask, task.logit_index]
+        logger.info("calibrate: %s task on %d pairs (%d positive)", name, task.labels.size, int(task.labels.sum()))
+        fitted.append(fit_task_calibration(name, logits, task.labels, method=cfg.method, target_metric=cfg.target_metric,
+                                           logit_index=task.logit_index, max_band_fraction=cfg.max_band_fraction))
+    return fitted[0], fitted[1]
+
+
+def style_dev_pairs(cfg: CalibrateConfig, model: Any, scores: PairScores, tasks: dict[str, TaskSelection]) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(cosines, same-author labels, source)``: the ``style_dev`` file, else the validation author task."""
+    if not cfg.style_dev:
+        task = tasks["author"]
+        return scores.cosines[task.mask], task.labels, "validation split: same-author-other-book vs different-author pairs"
+    records = read_jsonl(Path(cfg.style_dev), required=("text1", "text2", "label"))
+    labels = np.array([bool(record["label"]) for record in records])
+    cosines = pair_cosines(model, [r["text1"] for r in records], [r["text2"] for r in records], batch_size=cfg.batch_size)
+    return cosines, labels, f"file {cfg.style_dev}"
+
+
+def calibrate_model(cfg: CalibrateConfig, model: Any, columns: dict[str, list[Any]]) -> MatcherCalibration:
+    """Score the validation pairs once, then fit both task calibrations and the style map."""
+    scores = score_pairs(model, columns["text1"], columns["text2"], batch_size=cfg.batch_size)
+    tasks = select_tasks(columns, ("book", "author"))
+    book, author = fit_calibration(cfg, scores, tasks)
+    cosines, labels, source = style_dev_pairs(cfg, model, scores, tasks)
+    style = StyleCalibrator(prior_strength=cfg.style_prior_strength).fit(cosines, labels)
+    metadata = {"split": "validation", "pairs": len(columns["text1"]), "model": dict(getattr(model, "info", {}))}
+    style_metadata = {"source": source, "pairs": int(labels.size), "same_author": int(labels.sum())}
+    return MatcherCalibration(book=book, author=author, style=style, metadata=metadata, style_metadata=style_metadata)
+
+
+# -- stage entry -----------------------------------------------------------------------------------
+def _stage_inputs(cfg: CalibrateConfig, model_dir: Path, processed: Path) -> dict[str, str]:
+    validation = processed / "validation"
+    inputs = {"model": hash_tree(model_dir), "validation": hash_tree(validation if validation.is_dir() else processed)}
+    if cfg.style_dev:
+        if not Path(cfg.style_dev).is_file():
+            raise FileNotFoundError(f"style dev file {cfg.style_dev} not found: check --style-dev (JSONL with text1, text2, label)")
+        inputs["style_dev"] = hash_tree(Path(cfg.style_dev))
+    return inputs
+
+
+def _load_manifest(path: Path) -> Manifest:
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    return Manifest(**{field.name: payload[field.name] for field in dataclasses.fields(Manifest) if field.name in payload})
+
+
+def _stats(calibration: MatcherCalibration) -> dict[str, Any]:
+    stats: dict[str, Any] = {}
+    for task in (calibration.book, calibration.author):
+        stats[task.name] = {**task.scaler.to_dict()["learned"], "threshold": task.threshold_, "band": list(task.band_), **task.validation}
+    stats["style"] = {"knots": int(calibration.style.knots_x_.size), **calibration.style_metadata}
+    return stats
+
+
+def run(cfg: CalibrateConfig, *, artifacts: Path, force: bool = False) -> Manifest:
+    """Calibrate the bi-encoder under ``artifacts`` on its validation split (skipped when current)."""
+    layout = ArtifactLayout(Path(artifacts))
+    model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
+    processed = require_input(layout.processed, stage="prepare", what="pair dataset")
+    inputs = _stage_inputs(cfg, model_dir, processed)
+    outputs = [model_dir / CALIBRATION_FILE, model_dir / STYLE_CALIBRATION_FILE]
+    manifest_path = model_dir / MANIFEST_FILE
+    if not force and files_current(manifest_path, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs):
+        logger.info("calibrate: skipped (current) %s", model_dir)
+        return _load_manifest(manifest_path)
+    from writing7.models.matcher import MatcherModel
+
+    columns = load_pair_split(processed, "validation", max_pairs=cfg.max_pairs, seed=cfg.seed)
+    calibration = calibrate_model(cfg, MatcherModel.load(model_dir), columns)
+    calibration.save(model_dir)
+    return finish_files(manifest_path, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs, stats=_stats(calibration))

@@ -1,0 +1,96 @@
+"""Stage ``index``: embed a library of books for two-stage search (see :mod:`writing7.inference.index`).
+
+Each book is standardized, split into sentences and cut into chunks exactly like ``prepare`` does;
+a seeded sample of at most ``max_chunks_per_book`` chunks is embedded with the bi-encoder, and up to
+``held_out_per_book`` chunks that share no sentence with an indexed chunk are kept aside as queries
+for ``writing7 evaluate --retrieval`` (:func:`retrieval_report`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_tree, is_current, require_input
+from writing7.cli.common import progress_disabled
+from writing7.config.index import IndexConfig, SearchConfig
+from writing7.corpus import BookFile, discover_books, read_book
+from writing7.inference.index import BookIndex, IndexedBook
+from writing7.text.chunks import Chunk, make_chunks, sample_chunks
+from writing7.text.sentences import split_sentences
+
+logger = logging.getLogger(__name__)
+STAGE = "index"
+def book_chunks(book: BookFile, cfg: IndexConfig) -> tuple[list[Chunk], list[Chunk]]:
+    """``(indexed, held_out)`` chunks of one book; both empty when the book is unusable."""
+    standardized = read_book(book.path)
+    if standardized.skip_reason:
+        logger.warning("skipping %s: %s", book.book_id, standardized.skip_reason)
+        return [], []
+    chunks = make_chunks(standardized.text, split_sentences(standardized.text), book_id=book.book_id, author=book.author,
+                         chunk_size=cfg.chunk_size, overlap=cfg.overlap, min_chars=cfg.min_chunk_chars,
+                         min_stopword_ratio=cfg.min_stopword_ratio)
+    indexed = sample_chunks(chunks, cfg.max_chunks_per_book, cfg.seed)
+    used = {sentence for chunk in indexed for sentence in range(chunk.sentence_start, chunk.sentence_end)}
+    unseen = [chunk for chunk in chunks if used.isdisjoint(range(chunk.sentence_start, chunk.sentence_end))]
+    return indexed, sample_chunks(unseen, cfg.held_out_per_book, cfg.seed + 1)
+
+
+def build_index(cfg: IndexConfig, books: list[BookFile], model: Any, *, model_dir: Path) -> BookIndex:
+    """Chunk and embed ``books`` with ``model`` (a MatcherModel); books without chunks are left out."""
+    indexed_books, chunk_records, texts, held_out = [], [], [], []
+    for book in tqdm(books, desc="index: chunk", unit="book", disable=progress_disabled()):
+        indexed, queries = book_chunks(book, cfg)
+        if not indexed:
+            logger.warning("%s has no usable chunks: not indexed", book.book_id)
+            continue
+        indexed_books.append(IndexedBook(book.book_id, book.author, book.title, len(chunk_records), len(indexed)))
+        chunk_records += [{"book": len(indexed_books) - 1, "index": c.index, "start": c.start, "end": c.end, "text": c.text} for c in indexed]
+        texts += [chunk.text for chunk in indexed]
+        held_out += [{"book_id": c.book_id, "index": c.index, "start": c.start, "end": c.end, "text": c.text} for c in queries]
+    if not indexed_books:
+        raise ValueError("no book gave a usable chunk: check the corpus (AUTHOR/TITLE.txt English prose) or lower min_chunk_chars")
+    logger.info("index: embedding %d chunks of %d books", len(texts), len(indexed_books))
+    embeddings = np.asarray(model.encode(texts, batch_size=cfg.batch_size), dtype=np.float32)  # (chunks, dim)
+    info = {"backend": cfg.backend, "dimension": int(embeddings.shape[1]), "books": len(indexed_books),
+            "chunks": len(texts), "held_out": len(held_out), "model_dir": str(Path(model_dir).resolve()),
+            "chunking": {"chunk_size": cfg.chunk_size, "overlap": cfg.overlap, "min_chunk_chars": cfg.min_chunk_chars}}
+    return BookIndex.from_embeddings(embeddings, indexed_books, chunk_records, info, held_out)
+
+
+def run(cfg: IndexConfig, *, corpus: Path, model_dir: Path, out: Path, force: bool = False) -> Manifest:
+    """Build the index of every book under ``corpus`` into ``out`` (atomic, with manifest; skipped when current)."""
+    from writing7.models.matcher import MatcherModel
+
+    require_input(corpus, stage="ingest", what="corpus directory")
+    require_input(model_dir, stage="train", what="bi-encoder model")
+    inputs = {"corpus": hash_tree(corpus, suffixes=(".txt",)), "model": hash_tree(model_dir)}  # calibration sidecars are not hashed
+    if not force and is_current(out, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
+        logger.info("index: skipped (current) %s", out)
+        return Manifest.load(out)
+    books = discover_books(corpus)
+    index = build_index(cfg, books, MatcherModel.load(model_dir), model_dir=model_dir)
+    with atomic_directory(out) as temporary:
+        index.save(temporary)
+        stats = {key: index.info[key] for key in ("books", "chunks", "held_out", "dimension", "backend")}
+        stats["skipped_books"] = len(books) - len(index.books)
+        return finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs, stats=stats)
+
+
+def retrieval_report(index_dir: Path, *, model_dir: Path | None = None, teacher_dir: Path | None = None,
+                     rerank: bool = False, config: SearchConfig | None = None, uncalibrated: bool = False) -> dict[str, Any]:
+    """Recall@1, Recall@10, MRR of the index's held-out chunks (what ``writing7 evaluate --retrieval`` reports).
+
+    ``model_dir`` defaults to the model the index was built with.
+    """
+    from writing7.inference.matcher import Matcher
+    from writing7.inference.search import Searcher, evaluate_retrieval, load_teacher
+
+    index = BookIndex.load(require_input(index_dir, stage="index", what="retrieval index"))
+    matcher = Matcher.load(model_dir or index.info["model_dir"], uncalibrated=uncalibrated)
+    teacher = load_teacher(teacher_dir or ArtifactLayout.from_env().teacher) if rerank else None
+    return evaluate_retrieval(Searcher(index, matcher, teacher=teacher, config=config), rerank=rerank)

@@ -1,0 +1,83 @@
+"""Stage ``prepare``: ``CORPUS/{author}/{title}.txt`` -> ``artifacts/data/processed`` (pair ``DatasetDict``).
+
+Stage A (:func:`writing7.prepare.chunking.chunk_books`) reads and chunks every book; stage B
+(:func:`writing7.prepare.dataset.build_dataset`) dedups, mines neighbour books, assigns topics,
+splits by author and draws pairs. The output directory holds the ``DatasetDict`` (``save_to_disk``)
+and ``manifest.json`` with the resolved config, hashes of the books read and of the embedding model,
+and the stats (books, passages, dedup, pairs per type per split, seconds and peak RSS per phase,
+embedding dtype). An unchanged corpus, model and config skip the stage unless ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import datasets
+
+from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_tree, is_current, require_input
+from writing7.cli.common import progress_disabled
+from writing7.config.prepare import PrepareConfig
+from writing7.corpus import BookFile, discover_books
+from writing7.models.bi_encoder import resolve_base_model
+from writing7.prepare.chunking import chunk_books, select_books
+from writing7.prepare.dataset import build_dataset
+from writing7.prepare.phases import PhaseTimer
+
+logger = logging.getLogger(__name__)
+STAGE = "prepare"
+
+
+def hash_books(books: Sequence[BookFile]) -> str:
+    """SHA-256 over (book id, bytes) of exactly the books prepare reads."""
+    digest = hashlib.sha256()
+    for book in books:
+        digest.update(book.book_id.encode("utf-8") + b"\0" + hashlib.sha256(book.path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def hash_model(name_or_path: str) -> str:
+    """Hash of a local model folder; a hub id (not a folder) is recorded by name."""
+    path = Path(resolve_base_model(name_or_path))
+    return hash_tree(path) if path.exists() else f"name:{name_or_path}"
+
+
+@contextlib.contextmanager
+def _datasets_progress() -> Iterator[None]:
+    """``datasets``' own progress bars follow ours: off when not a terminal or with ``--quiet``."""
+    enabled = datasets.is_progress_bar_enabled()
+    if progress_disabled():
+        datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if enabled:
+            datasets.enable_progress_bars()
+
+
+def run(cfg: PrepareConfig, *, corpus: Path, artifacts: Path | None = None, force: bool = False) -> Manifest:
+    """Prepare the pair dataset from ``corpus`` into ``artifacts/data/processed``; returns its manifest."""
+    corpus = require_input(Path(corpus), stage="ingest", what="corpus directory")
+    output = ArtifactLayout.from_env(artifacts).processed
+    books = select_books(discover_books(corpus), cfg.max_books)
+    inputs = {"corpus": hash_books(books), "embed_model": hash_model(cfg.embed_model)}
+    if not force and is_current(output, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
+        logger.info("prepare: skipped (current): %s", output)
+        manifest = Manifest.load(output)
+        if manifest is not None:
+            return manifest
+    logger.info("prepare: %d books from %s", len(books), corpus)
+    timer = PhaseTimer()
+    with timer.phase("chunk"):
+        book_chunks = chunk_books(books, cfg)
+    dataset, stats = build_dataset(book_chunks, cfg, timer=timer)
+    with atomic_directory(output) as temporary:
+        with timer.phase("save"), _datasets_progress():
+            dataset.save_to_disk(str(temporary))
+        stats.update(timer.to_dict())
+        manifest = finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs, stats=stats)
+    logger.info("prepare: %s", ", ".join(f"{split} {info['pairs']} pairs" for split, info in stats["splits"].items()))
+    return manifest

@@ -1,0 +1,129 @@
+"""Stage ``standardize``: ``SRC/{author}/{title}.txt`` -> cleaned UTF-8 ``DST/{author}/{title}.txt``.
+
+Next to the books, ``DST/standardize_report.json`` lists every book (encoding, bytes in and out, kept
+fraction, boilerplate markers found, warnings, skip reason) and every folder without a ``.txt``
+file, and ``DST/manifest.json`` records config and hashes. The whole of ``DST`` is built in a
+temporary sibling and renamed into place, so it is either the previous complete output or the new
+one. Bad input (empty, binary, HTML, unreadable, nearly empty after cleaning) is skipped with one
+log line and a reason in the report; the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from writing7.artifacts import MANIFEST_NAME, Manifest, atomic_directory, atomic_write_json, finish, hash_tree, is_current
+from writing7.cli.common import progress_disabled
+from writing7.config.standardize import StandardizeConfig
+from writing7.corpus import BookFile, discover_books, folders_without_books, read_book
+
+logger = logging.getLogger(__name__)
+STAGE = "standardize"
+REPORT_NAME = "standardize_report.json"
+# A pool costs ~0.1 s to start and pickles each book's report back; below this many books per
+# worker it does not pay for itself (bench/standardize.py measures the trade-off).
+MIN_BOOKS_PER_WORKER = 8
+
+
+def _standardize_one(book: BookFile, output_root: str, min_kept_fraction: float, min_book_chars: int) -> dict[str, Any]:
+    """Read, clean and write one book; returns its report entry (runs in a worker process)."""
+    result = read_book(book.path, min_kept_fraction=min_kept_fraction, min_chars=min_book_chars)
+    if result.skip_reason is None:
+        destination = Path(output_root) / f"{book.book_id}.txt"
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(result.text, encoding="utf-8")
+    return {"book_id": book.book_id, "source": book.path.as_posix(), **result.report()}
+
+
+def worker_count(cfg: StandardizeConfig, books: int) -> int:
+    """Processes to use: ``cfg.workers`` when set, else one per core once there are enough books."""
+    if cfg.workers:
+        return cfg.workers
+    return max(1, min(os.cpu_count() or 1, books // MIN_BOOKS_PER_WORKER))
+
+
+def standardize_books(books: list[BookFile], output_root: Path, cfg: StandardizeConfig) -> list[dict[str, Any]]:
+    """Clean every book into ``output_root`` (in a process pool when it pays); report entries in book order."""
+    arguments = (str(output_root), cfg.min_kept_fraction, cfg.min_book_chars)
+    workers = worker_count(cfg, len(books))
+    progress = tqdm(total=len(books), desc="standardize", unit="book", disable=progress_disabled())
+    entries = []
+    with progress:
+        if workers == 1:
+            for book in books:
+                entries.append(_standardize_one(book, *arguments))
+                progress.update()
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(_standardize_one, book, *arguments) for book in books]
+                for future in futures:
+                    entries.append(future.result())
+                    progress.update()
+    return entries
+
+
+def _log_entry(entry: dict[str, Any]) -> None:
+    if entry["skip_reason"]:
+        logger.warning("skipped %s: %s", entry["book_id"], entry["skip_reason"])
+    for warning in entry["warnings"]:
+        logger.warning("%s: %s", entry["book_id"], warning)
+
+
+def summarize(entries: list[dict[str, Any]], empty_folders: list[str]) -> dict[str, Any]:
+    """Totals for the report and the manifest."""
+    written = [entry for entry in entries if not entry["skip_reason"]]
+    kept = [entry["kept_fraction"] for entry in written]
+    return {
+        "books_found": len(entries),
+        "books_written": len(written),
+        "books_skipped": len(entries) - len(written),
+        "books_with_warnings": sum(bool(entry["warnings"]) for entry in written),
+        "folders_without_txt": len(empty_folders),
+        "bytes_in": sum(entry["bytes_in"] for entry in entries),
+        "bytes_out": sum(entry["bytes_out"] for entry in written),
+        "min_kept_fraction": min(kept) if kept else None,
+        "median_kept_fraction": statistics.median(kept) if kept else None,
+    }
+
+
+def _check_paths(source: Path, output: Path) -> None:
+    source, output = source.resolve(), output.resolve()
+    if output == source or source in output.parents or output in source.parents:
+        raise ValueError(f"--out {output} overlaps the source {source}: write the cleaned books to a separate folder")
+    has_files = output.is_dir() and any(output.iterdir())
+    if has_files and Manifest.load(output) is None:
+        raise ValueError(
+            f"--out {output} already holds files that are not a standardize output (no {MANIFEST_NAME}); "
+            "it would be replaced: choose a new or empty folder"
+        )
+
+
+def run(cfg: StandardizeConfig, *, source: Path, output: Path, force: bool = False) -> Manifest:
+    """Standardize every book under ``source`` into ``output`` (skipped when current unless ``force``)."""
+    source, output = Path(source), Path(output)
+    books = discover_books(source)  # raises when there is no .txt file at all
+    _check_paths(source, output)
+    inputs = {"source": hash_tree(source)}
+    if not force and is_current(output, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
+        logger.info("standardize: %s is current, skipped (use --force to redo)", output)
+        return Manifest.load(output)  # type: ignore[return-value]
+    empty_folders = folders_without_books(source)
+    for folder in empty_folders:
+        logger.warning("skipped folder %s: no .txt files in it", folder)
+    with atomic_directory(output) as temporary:
+        entries = standardize_books(books, temporary, cfg)
+        for entry in entries:
+            entry["source"] = Path(entry["source"]).relative_to(source).as_posix()
+            _log_entry(entry)
+        stats = summarize(entries, empty_folders)
+        skipped_folders = [{"folder": folder, "skip_reason": "folder with no .txt files"} for folder in empty_folders]
+        atomic_write_json(temporary / REPORT_NAME, {"totals": stats, "books": entries, "skipped_folders": skipped_folders})
+        manifest = finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs, stats=stats)
+    return manifest

@@ -1,0 +1,106 @@
+"""Training batches as map-style datasets indexed by step (so DataLoader workers can build them).
+
+Texts are tokenised and their style features computed once, before training; building a batch is
+then a gather, a pad and a few sparse row products for the pair features of all in-batch pairs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from writing7.models.bi_encoder import pad_token_ids
+from writing7.models.style_features import TextFeatures, pair_feature_tensor
+from writing7.training.data import ChunkTable, PairTable
+from writing7.training.sampler import BookBatchSampler
+
+
+@dataclasses.dataclass
+class DistillPairs:
+    """Training pairs with the teacher's same-book logits (rows index the ChunkTable)."""
+
+    first: np.ndarray  # (p,)
+    second: np.ndarray  # (p,)
+    teacher_logits: np.ndarray  # (p,) float32
+
+
+def upper_triangle_pairs(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """All (i, j) with i < j of ``size`` rows: two (size * (size - 1) / 2,) index arrays."""
+    first, second = np.triu_indices(size, k=1)
+    return first.astype(np.int64), second.astype(np.int64)
+
+
+class ContrastiveBatches(Dataset):
+    """Batch ``step``: the sampler's chunks (+ distillation pairs), tokenised, with every in-batch pair."""
+
+    def __init__(
+        self, sampler: BookBatchSampler, chunks: ChunkTable, token_ids: Sequence[Sequence[int]], features: TextFeatures | None,
+        *, pad_id: int, num_steps: int, distill: DistillPairs | None = None, distill_pairs_per_batch: int = 0,
+    ) -> None:
+        self.sampler = sampler
+        self.chunks = chunks
+        self.token_ids = token_ids
+        self.features = features
+        self.pad_id = pad_id
+        self.num_steps = num_steps
+        self.distill = distill
+        self.distill_pairs_per_batch = distill_pairs_per_batch if distill is not None else 0
+
+    def __len__(self) -> int:
+        return self.num_steps
+
+    def __getitem__(self, step: int) -> dict[str, torch.Tensor]:
+        rows = self.sampler.batch(step)  # (b,) chunk rows
+        first, second = upper_triangle_pairs(len(rows))  # (p,), (p,) positions in the batch
+        books, authors, topics = self.chunks.books[rows], self.chunks.authors[rows], self.chunks.topics[rows]
+        batch = {
+            "books": torch.from_numpy(books), "authors": torch.from_numpy(authors), "topics": torch.from_numpy(topics),
+            "pair_first": torch.from_numpy(first), "pair_second": torch.from_numpy(second),
+            "pair_features": pair_feature_tensor(self.features, rows[first], rows[second]),
+            "pair_targets": torch.from_numpy(np.stack([books[first] == books[second], authors[first] == authors[second]], axis=1).astype(np.float32)),
+            "same_topic": torch.from_numpy((topics[first] == topics[second]) & (topics[first] >= 0)),
+            "topic_pair_mask": torch.from_numpy((authors[first] != authors[second]) & (topics[first] >= 0) & (topics[second] >= 0)),
+        }
+        all_rows = rows
+        if self.distill_pairs_per_batch:
+            all_rows = self._add_distillation(batch, rows, step)
+        batch["input_ids"], batch["attention_mask"] = pad_token_ids([self.token_ids[row] for row in all_rows], self.pad_id)
+        return batch
+
+    def _add_distillation(self, batch: dict[str, torch.Tensor], rows: np.ndarray, step: int) -> np.ndarray:
+        """Append distillation pairs' texts after the chunks; their positions go into ``batch``."""
+        generator = np.random.default_rng([self.sampler.seed, step, 1])
+        chosen = generator.choice(len(self.distill.first), size=min(self.distill_pairs_per_batch, len(self.distill.first)), replace=False)
+        first_rows, second_rows = self.distill.first[chosen], self.distill.second[chosen]
+        count = len(chosen)
+        batch["distill_first"] = torch.arange(len(rows), len(rows) + count)
+        batch["distill_second"] = torch.arange(len(rows) + count, len(rows) + 2 * count)
+        batch["distill_features"] = pair_feature_tensor(self.features, first_rows, second_rows)
+        batch["teacher_logits"] = torch.from_numpy(self.distill.teacher_logits[chosen].astype(np.float32))
+        return np.concatenate([rows, first_rows, second_rows])
+
+
+class TeacherBatches(Dataset):
+    """Batch ``step`` for the cross-encoder: ``batch_size`` training pairs, tokenised jointly, same-book labels."""
+
+    def __init__(self, pairs: PairTable, texts: Sequence[str], tokenize: Callable[[list[str], list[str]], dict], *, batch_size: int, num_steps: int, seed: int) -> None:
+        self.pairs = pairs
+        self.texts = texts
+        self.tokenize = tokenize
+        self.batch_size = min(batch_size, len(pairs))
+        self.num_steps = num_steps
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return self.num_steps
+
+    def __getitem__(self, step: int) -> dict[str, torch.Tensor]:
+        generator = np.random.default_rng([self.seed, step])
+        chosen = generator.choice(len(self.pairs), size=self.batch_size, replace=False)
+        inputs = dict(self.tokenize([self.texts[row] for row in self.pairs.first[chosen]], [self.texts[row] for row in self.pairs.second[chosen]]))
+        inputs["labels"] = torch.from_numpy(self.pairs.same_book[chosen].astype(np.float32))
+        return inputs

@@ -1,0 +1,129 @@
+"""Build and train the matcher (bi-encoder + pair head + style features) from pair-dataset splits."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from writing7.config.train import TrainConfig
+from writing7.models.bi_encoder import BiEncoder
+from writing7.models.matcher import MatcherModel
+from writing7.models.pair_head import PairHead
+from writing7.models.runtime import configure_cuda, resolve_device, use_bf16
+from writing7.models.style_features import StyleFeaturizer, StyleFeatureSettings, TextFeatures, pair_feature_tensor
+from writing7.training.batches import ContrastiveBatches, DistillPairs
+from writing7.training.data import ChunkTable, PairTable, tables_from_split
+from writing7.training.evaluation import sample_pairs, validation_metrics
+from writing7.training.loop import LoopSettings, TrainingTask, run_training
+from writing7.training.objective import ContrastiveObjective, LossWeights
+from writing7.training.sampler import BookBatchSampler
+
+logger = logging.getLogger(__name__)
+SCALING_PAIRS = 20000  # training pairs whose classical features set the pair head's standardisation
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def parameter_groups(objective: ContrastiveObjective, *, body_learning_rate: float, head_learning_rate: float, weight_decay: float) -> list[dict[str, Any]]:
+    """AdamW groups: transformer body at ``body_learning_rate``, projection/heads at ``head_learning_rate``;
+    no weight decay on biases and LayerNorm weights (the usual BERT recipe)."""
+    groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {(body, decay): [] for body in (True, False) for decay in (True, False)}
+    for name, parameter in objective.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        body = name.startswith("encoder.transformer.")
+        decay = parameter.ndim > 1
+        groups[(body, decay)].append(parameter)
+    return [
+        {"params": params, "lr": body_learning_rate if body else head_learning_rate, "weight_decay": weight_decay if decay else 0.0}
+        for (body, decay), params in groups.items() if params
+    ]
+
+
+def build_parts(cfg: TrainConfig, chunks: ChunkTable, pairs: PairTable) -> tuple[BiEncoder, PairHead, StyleFeaturizer | None, TextFeatures | None]:
+    """A fresh encoder, a pair head standardised on training pairs, and the fitted style features."""
+    encoder = BiEncoder.from_base(cfg.base_model, max_seq_length=cfg.max_seq_length, projection_dim=cfg.projection_dim, projection_layers=cfg.projection_layers)
+    if cfg.freeze_embeddings:
+        encoder.transformer.model.get_input_embeddings().weight.requires_grad_(False)
+    featurizer = features = None
+    if cfg.style_features:
+        settings = StyleFeatureSettings(cfg.char_ngram_min, cfg.char_ngram_max, cfg.hashing_features)
+        featurizer = StyleFeaturizer(settings).fit(chunks.texts)
+        features = featurizer.transform(chunks.texts)
+    head = PairHead(
+        encoder.embedding_dim, featurizer.num_pair_features if featurizer else 0, hidden=cfg.pair_head_hidden,
+        dropout=cfg.pair_head_dropout, use_embedding_features=cfg.pair_head_embedding_features,
+    )
+    if features is not None:
+        rows = sample_pairs(pairs, SCALING_PAIRS, cfg.seed)
+        head.set_feature_scaling(pair_feature_tensor(features, rows.first, rows.second))
+    return encoder, head, featurizer, features
+
+
+def train_matcher(
+    cfg: TrainConfig, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
+    teacher_logits: np.ndarray | None = None, progress: bool = False, should_stop: Callable[[int], bool] | None = None,
+) -> tuple[MatcherModel, dict[str, Any]]:
+    """Train on ``train_split`` (a ``datasets.Dataset`` of pairs); ``teacher_logits`` (one per training pair) turns on distillation."""
+    device = resolve_device(cfg.device)
+    configure_cuda(cfg.tf32)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    chunks, pairs = tables_from_split(train_split)
+    validation_chunks, validation_pairs = tables_from_split(validation_split)
+    validation_pairs = sample_pairs(validation_pairs, cfg.eval_max_pairs, cfg.seed)
+    logger.info("training on %d chunks of %d books by %d authors", len(chunks), len(chunks.book_names), len(chunks.author_names))
+    encoder, head, featurizer, features = build_parts(cfg, chunks, pairs)
+    if cfg.gradient_checkpointing == "on" or (cfg.gradient_checkpointing == "auto" and device.type == "cuda"):
+        encoder.enable_gradient_checkpointing()
+    sampler = BookBatchSampler(
+        chunks.books, chunks.authors, chunks.neighbours, authors_per_batch=cfg.authors_per_batch, books_per_author=cfg.books_per_author,
+        chunks_per_book=cfg.chunks_per_book, hard_negative_fraction=cfg.hard_negative_fraction, seed=cfg.seed,
+    )
+    distill = None
+    if teacher_logits is not None:
+        distill = DistillPairs(pairs.first, pairs.second, np.asarray(teacher_logits, dtype=np.float32))
+    batches = ContrastiveBatches(
+        sampler, chunks, encoder.tokenize(chunks.texts), features, pad_id=encoder.tokenizer.pad_token_id or 0, num_steps=cfg.max_steps,
+        distill=distill, distill_pairs_per_batch=cfg.distill_pairs_per_batch,
+    )
+    weights = LossWeights(
+        cfg.book_loss_weight, cfg.author_loss_weight, cfg.pair_loss_weight, cfg.topic_adversary_weight,
+        cfg.topic_independence_weight, cfg.distill_weight if distill is not None else 0.0,
+    )
+    objective = ContrastiveObjective(
+        encoder, head, weights, temperature=cfg.temperature, author_temperature=cfg.author_temperature,
+        num_topics=int(chunks.topics.max()) + 1, topic_reversal_scale=cfg.topic_reversal_scale, distill_temperature=cfg.distill_temperature,
+    )
+    bf16 = use_bf16(cfg.precision, device)
+    matcher = MatcherModel(encoder, head, featurizer, info={}, device=str(device), precision=cfg.precision)
+    task = TrainingTask(
+        model=objective,
+        parameter_groups=parameter_groups(objective, body_learning_rate=cfg.learning_rate, head_learning_rate=cfg.head_learning_rate, weight_decay=cfg.weight_decay),
+        batches=batches,
+        evaluate=lambda: validation_metrics(matcher, validation_chunks, validation_pairs),
+        samples_of=lambda batch: int(batch["input_ids"].shape[0]),
+    )
+    settings = LoopSettings(
+        max_steps=cfg.max_steps, warmup_ratio=cfg.warmup_ratio, max_grad_norm=cfg.max_grad_norm, eval_steps=cfg.eval_steps,
+        save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit, logging_steps=cfg.logging_steps, num_workers=cfg.num_workers,
+        device=device, bf16=bf16, fingerprint=fingerprint, progress=progress, should_stop=should_stop,
+    )
+    summary = run_training(task, settings, checkpoint_dir=checkpoint_dir, log_path=log_path)
+    summary.update(
+        train_chunks=len(chunks), train_books=len(chunks.book_names), train_authors=len(chunks.author_names),
+        batch_size=cfg.batch_size, bf16=bf16, device=str(device),
+    )
+    matcher.info.update(base_model=cfg.base_model, training=summary)
+    return matcher, summary

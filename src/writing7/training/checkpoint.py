@@ -1,0 +1,86 @@
+"""Resumable checkpoints: model, optimizer, scheduler, step (= sampler position) and RNG states.
+
+Each checkpoint is a directory ``step-0000200/`` written through
+:func:`~writing7.artifacts.atomic_directory`, so a kill during a save leaves the previous checkpoint
+intact and never a half-written one. ``state.json`` carries a fingerprint of the settings that shape
+training; a checkpoint with another fingerprint is never resumed from.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from writing7.artifacts import atomic_directory
+
+logger = logging.getLogger(__name__)
+CHECKPOINT_PATTERN = re.compile(r"^step-(\d+)$")
+
+
+def rng_state() -> dict[str, Any]:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(directory: Path, *, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, fingerprint: str, keep: int) -> Path:
+    """Write ``directory/step-NNNNNNN`` atomically, then delete all but the ``keep`` newest."""
+    target = Path(directory) / f"step-{step:07d}"
+    with atomic_directory(target) as temporary:
+        torch.save(model.state_dict(), temporary / "model.pt")
+        torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, temporary / "optimizer.pt")
+        torch.save(rng_state(), temporary / "rng.pt")
+        (temporary / "state.json").write_text(json.dumps({"step": step, "fingerprint": fingerprint}) + "\n", encoding="utf-8")
+    for old in list_checkpoints(directory)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    logger.info("checkpoint saved: %s", target)
+    return target
+
+
+def list_checkpoints(directory: Path) -> list[Path]:
+    """Complete checkpoint directories, oldest first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = [path for path in directory.iterdir() if CHECKPOINT_PATTERN.match(path.name) and (path / "state.json").is_file()]
+    return sorted(found, key=lambda path: int(CHECKPOINT_PATTERN.match(path.name).group(1)))
+
+
+def latest_checkpoint(directory: Path, fingerprint: str) -> Path | None:
+    """The newest checkpoint written with this ``fingerprint``, or None."""
+    for path in reversed(list_checkpoints(directory)):
+        state = json.loads((path / "state.json").read_text(encoding="utf-8"))
+        if state.get("fingerprint") == fingerprint:
+            return path
+        logger.info("ignoring checkpoint %s: written with other settings", path)
+    return None
+
+
+def load_checkpoint(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any) -> int:
+    """Restore everything from ``path``; returns the step to continue from."""
+    path = Path(path)
+    model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
+    states = torch.load(path / "optimizer.pt", map_location="cpu", weights_only=False)
+    optimizer.load_state_dict(states["optimizer"])
+    scheduler.load_state_dict(states["scheduler"])
+    restore_rng_state(torch.load(path / "rng.pt", map_location="cpu", weights_only=False))
+    step = int(json.loads((path / "state.json").read_text(encoding="utf-8"))["step"])
+    logger.info("resuming from %s (step %d)", path, step)
+    return step

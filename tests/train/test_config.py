@@ -1,0 +1,54 @@
+import pytest
+
+from writing7.config.base import ConfigError
+from writing7.config.train import TeacherConfig, TrainConfig
+
+
+def test_defaults_are_the_cpu_preset():
+    cfg = TrainConfig()
+    assert cfg.base_model == "all-MiniLM-L6-v2" and cfg.max_seq_length == 256 and cfg.style_features
+    assert cfg.batch_size == cfg.authors_per_batch * cfg.books_per_author * cfg.chunks_per_book
+    assert cfg.topic_adversary_weight == 0.0 and not cfg.distill_from_cross
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"chunks_per_book": 1}, r"train\.chunks_per_book = 1: must be >= 2"),
+        ({"authors_per_batch": 1}, r"train\.authors_per_batch = 1: must be >= 2"),
+        ({"temperature": 0.0}, r"train\.temperature = 0\.0: must be > 0"),
+        ({"precision": "fp16"}, r"train\.precision = 'fp16': is not a known choice; use one of: auto, bf16, fp32"),
+        ({"gradient_checkpointing": "yes"}, r"train\.gradient_checkpointing = 'yes': is not a known choice"),
+        ({"warmup_ratio": 1.0}, r"train\.warmup_ratio = 1\.0: must be in \[0, 1\)"),
+        ({"hard_negative_fraction": 1.5}, r"train\.hard_negative_fraction = 1\.5: must be a fraction"),
+        ({"char_ngram_min": 6}, r"train\.char_ngram_min = 6: must be between 1 and char_ngram_max \(5\)"),
+        ({"max_steps": 0}, r"train\.max_steps = 0: must be > 0"),
+        ({"base_model": ""}, r"train\.base_model = '': is empty"),
+        ({"pair_head_dropout": 1.0}, r"train\.pair_head_dropout = 1\.0: must be in \[0, 1\)"),
+        ({"book_loss_weight": 0.0, "author_loss_weight": 0.0, "pair_loss_weight": 0.0}, r"are all 0; give at least one of them a positive weight"),
+        ({"topic_adversary_weight": -1.0}, r"train\.topic_adversary_weight = -1\.0: must be >= 0"),
+    ],
+)
+def test_invalid_train_settings_name_the_field_and_the_fix(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**overrides)
+
+
+def test_teacher_settings_are_validated():
+    with pytest.raises(ConfigError, match=r"teacher\.batch_size = 0: must be > 0"):
+        TeacherConfig(batch_size=0)
+
+
+def test_toml_tables_and_overrides(tmp_path):
+    config_file = tmp_path / "train.toml"
+    config_file.write_text("[train]\nmax_steps = 12\nchunks_per_book = 4\n[teacher]\nbatch_size = 4\n")
+    cfg = TrainConfig.load(config_file, max_steps=7)
+    assert (cfg.max_steps, cfg.chunks_per_book) == (7, 4)
+    assert TeacherConfig.load(config_file).batch_size == 4
+
+
+def test_unknown_toml_field_is_reported(tmp_path):
+    config_file = tmp_path / "train.toml"
+    config_file.write_text("[train]\nmax_stepz = 12\n")
+    with pytest.raises(ConfigError, match="unknown field"):
+        TrainConfig.load(config_file)
