@@ -12,7 +12,7 @@ with 0 % and 30 % of requests faulted (500, 503, 429 + Retry-After, reset, stall
 Each trial runs in a fresh process so its peak RSS is its own. Books/s counts books that arrived
 byte-identical (sha256 checked after the clock stops).
 
-    python bench/ingest.py [--books 200] [--concurrency 16] [--fault-rates 0 0.3]
+    python bench/ingest.py [--books 200] [--concurrency 16] [--fault-rates 0 0.3] [--latencies-ms 0 50]
 """
 
 from __future__ import annotations
@@ -53,9 +53,10 @@ def load_books(sources: dict[int, Path]) -> dict[int, bytes]:
     return {book_id: path.read_bytes() + (f"\n{book_id}\n".encode() if unique else b"") for book_id, path in sources.items()}
 
 
-def serve(sources: dict[int, Path], fault_rate: float, address: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
+def serve(sources: dict[int, Path], fault_rate: float, latency: float, address: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
     faults = FaultSchedule(fault_rate, seed=0)
-    with MirrorServer(load_books(sources), faults=faults, stall_seconds=STALL_SECONDS, retry_after=RETRY_AFTER) as server:
+    books = load_books(sources)
+    with MirrorServer(books, faults=faults, stall_seconds=STALL_SECONDS, retry_after=RETRY_AFTER, latency_seconds=latency) as server:
         address.put(server.url)
         stop.wait()
 
@@ -125,6 +126,7 @@ def main() -> None:
     parser.add_argument("--books", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--fault-rates", type=float, nargs="+", default=[0.0, 0.3])
+    parser.add_argument("--latencies-ms", type=float, nargs="+", default=[0.0], help="server delay before each answer")
     arguments = parser.parse_args()
     sources = book_sources(arguments.books)
     book_ids = sorted(sources)
@@ -132,12 +134,13 @@ def main() -> None:
     megabytes = sum(path.stat().st_size for path in sources.values()) / 1e6
     print(f"{len(book_ids)} books, {megabytes:.1f} MB, from {'the shared corpus' if SHARED_CORPUS.is_dir() else 'fixtures'}; "
           f"timeout {TIMEOUT_SECONDS}s, stall {STALL_SECONDS}s, {RETRIES} retries, Retry-After {RETRY_AFTER}s")
-    print(f"{'mode':<22}{'faults':>7}{'books ok':>10}{'seconds':>9}{'books/s':>9}{'peak RSS MB':>13}")
+    print(f"{'mode':<22}{'latency':>8}{'faults':>7}{'books ok':>10}{'seconds':>9}{'books/s':>9}{'peak RSS MB':>13}")
     context = multiprocessing.get_context("spawn")
-    for fault_rate in arguments.fault_rates:
+    scenarios = [(latency, rate) for latency in arguments.latencies_ms for rate in arguments.fault_rates]
+    for latency, fault_rate in scenarios:
         for mode in ("writing7", "sequential"):  # a fresh mirror each: both face the same fault schedule
             address, stop = context.Queue(), context.Event()
-            server = context.Process(target=serve, args=(sources, fault_rate, address, stop), daemon=True)
+            server = context.Process(target=serve, args=(sources, fault_rate, latency / 1000, address, stop), daemon=True)
             server.start()
             try:
                 result = run_trial(context, mode, book_ids, address.get(timeout=120), arguments.concurrency, expected)
@@ -145,7 +148,7 @@ def main() -> None:
                 stop.set()
                 server.join(30)
             label = f"writing7 c={arguments.concurrency}" if mode == "writing7" else "sequential httpx"
-            print(f"{label:<22}{fault_rate:>7.0%}{result['correct']:>6}/{len(book_ids):<3}{result['seconds']:>9.2f}"
+            print(f"{label:<22}{latency:>6.0f}ms{fault_rate:>7.0%}{result['correct']:>6}/{len(book_ids):<3}{result['seconds']:>9.2f}"
                   f"{result['correct'] / result['seconds']:>9.1f}{result['peak_rss_mb']:>13.0f}", flush=True)
 
 if __name__ == "__main__":

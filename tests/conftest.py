@@ -53,11 +53,12 @@ def tiny_sentence_transformer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def calibrated_matcher_dir(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Path:
-    """A tiny Writing7 model folder with calibration.json, style_calibration.json and document_calibration.json
-    (see tests/matcher_models.py); used by the inference and serve tests."""
-    from matcher_models import build_calibrated_matcher
+    """A tiny trained model folder (train stage, 8 steps on fixture pairs) with calibration.json,
+    style_calibration.json and document_calibration.json (see tests/matcher_models.py); used by the
+    inference and serve tests, which must not modify it."""
+    from matcher_models import build_trained_artifacts
 
-    return build_calibrated_matcher(tmp_path_factory.mktemp("matcher") / "final", tiny_bert)
+    return build_trained_artifacts(tmp_path_factory.mktemp("matcher") / "artifacts", tiny_bert)
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,11 @@
-"""A tiny calibrated matcher folder for inference and serving tests, built from the fixture corpus.
+"""Tiny real models for tests, built from the fixture corpus.
 
-The model is a real :class:`~writing7.models.matcher.MatcherModel` around the tiny BERT (2 layers,
-width 32): bi-encoder, pair head and style features fitted on fixture chunks. Its calibration is
-fitted with the calibration package on labelled fixture chunk pairs (same book, same author other
-book, other author), and the document aggregation with the calibrate-documents code on fixture
-book excerpts, so every file inference reads is the real thing, only small.
+:func:`build_model`: an untrained :class:`~writing7.models.matcher.MatcherModel` around the tiny BERT
+(2 layers, width 32) with style features fitted on fixture chunks and a seeded pair head.
+
+:func:`build_trained_artifacts`: the real pipeline, small: a pair dataset of fixture chunk pairs
+(author-disjoint splits), the ``train`` stage for 8 steps on the tiny BERT, the ``calibrate`` stage
+and the ``calibrate-documents`` stage, so every file inference and serving read is the real thing.
 """
 
 from __future__ import annotations
@@ -120,6 +121,6 @@ def build_trained_artifacts(root: Path, bert_directory: Path) -> Path:
     layout = ArtifactLayout(root)
     build_pair_dataset(layout.processed)
     train.run(TrainConfig(base_model=str(bert_directory), **TINY_TRAIN), artifacts=root)
-    calibrate.run(CalibrateConfig(), artifacts=root)
+    calibrate.run(CalibrateConfig(method="platt"), artifacts=root)
     document_calibration.run(document_config(), corpus=FIXTURE_CORPUS, processed=layout.processed, model_dir=layout.bi_encoder)
     return layout.bi_encoder

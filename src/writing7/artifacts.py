@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import shutil
-import time
+from datetime import datetime
 import uuid
 from collections.abc import Iterable, Iterator
 from importlib import metadata
@@ -99,7 +99,7 @@ def require_input(path: Path, *, stage: str, what: str) -> Path:
 
 # -- hashing -------------------------------------------------------------------------------
 def iter_files(root: Path, *, exclude: Iterable[str] = (MANIFEST_NAME, *MODEL_SIDECAR_FILES)) -> list[Path]:
-    """Regular files under ``root`` (or ``[root]`` for a file), sorted, skipping ``exclude`` names."""
+    """Regular files under ``root`` (or ``[root]`` for a file), sorted, skipping ``exclude`` names (not for a file root)."""
     root = Path(root)
     if root.is_file():
         return [root]
@@ -200,7 +200,7 @@ class Manifest:
     outputs: dict[str, str]
     stats: dict[str, Any] = dataclasses.field(default_factory=dict)
     versions: dict[str, str] = dataclasses.field(default_factory=package_versions)
-    created: str = dataclasses.field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    created: str = dataclasses.field(default_factory=lambda: datetime.now().astimezone().isoformat(timespec="microseconds"))
 
     def save(self, directory: Path) -> Path:
         return atomic_write_json(Path(directory) / MANIFEST_NAME, dataclasses.asdict(self))
@@ -235,15 +235,26 @@ def is_current(output_dir: Path, *, stage: str, config: dict[str, Any], inputs: 
 def files_current(manifest_path: Path, *, stage: str, config: dict[str, Any], inputs: dict[str, str], outputs: Iterable[Path]) -> bool:
     """:func:`is_current` for outputs written into a directory other stages also use (a model folder,
     ``reports/``): the manifest is its own file and only the named outputs are hashed."""
+    manifest = read_manifest(manifest_path)
+    if manifest is None or manifest.stage != stage or manifest.inputs != inputs:
+        return False
+    if hash_config(manifest.config) != hash_config(config):
+        return False
+    return manifest.outputs == _hash_outputs(outputs)
+
+
+def read_manifest(path: Path) -> Manifest | None:
+    """The manifest saved at ``path`` (any file name), or ``None`` when absent or damaged."""
+    path = Path(path)
+    return Manifest.load(path.parent) if path.name == MANIFEST_NAME else _manifest_from_file(path)
+
+
+def _manifest_from_file(path: Path) -> Manifest | None:
     try:
-        payload = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return False  # no or damaged manifest means "not current"
-    if not isinstance(payload, dict) or payload.get("stage") != stage or payload.get("inputs") != inputs:
-        return False
-    if hash_config(payload.get("config", {})) != hash_config(config):
-        return False
-    return payload.get("outputs") == _hash_outputs(outputs)
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        return Manifest(**{f.name: payload[f.name] for f in dataclasses.fields(Manifest) if f.name in payload})
+    except (OSError, json.JSONDecodeError, TypeError, KeyError):
+        return None  # no or damaged manifest means "not current", never a crash
 
 
 def finish_files(manifest_path: Path, *, stage: str, config: dict[str, Any], inputs: dict[str, str], outputs: Iterable[Path], stats: dict[str, Any]) -> Manifest:

@@ -1,9 +1,8 @@
 """A tiny artifacts directory for the calibrate / evaluate tests.
 
 ``data/processed`` is a real HF DatasetDict with the pair columns of the data contract, built from
-fixture-corpus chunks with author-disjoint splits (3 authors each); the model folder is a real
-MatcherModel around the tiny BERT (``matcher_models.build_model``: bi-encoder, style features fitted
-on fixture chunks, seeded pair head).
+fixture-corpus chunks with author-disjoint splits (3 authors each); the model folder is written by
+the real ``train`` stage: the tiny BERT trained for a few steps on the train split.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import itertools
 import random
 from pathlib import Path
 
-from matcher_models import build_model, fixture_chunks
+from matcher_models import fixture_chunks
 
 SPLIT_AUTHORS = {
     "train": ("alcott-louisa-may", "burroughs-edgar-rice", "conrad-joseph"),
@@ -20,6 +19,11 @@ SPLIT_AUTHORS = {
     "test": ("jerome-jerome-k", "montgomery-l-m", "stevenson-robert-louis"),
 }
 NEGATIVE_KINDS = ("hard", "topic", "random")
+TINY_TRAINING = {
+    "max_seq_length": 64, "authors_per_batch": 3, "books_per_author": 2, "chunks_per_book": 2, "max_steps": 6,
+    "eval_steps": 0, "save_steps": 0, "eval_max_pairs": 40, "hashing_features": 1 << 12, "pair_head_hidden": 16,
+    "precision": "fp32", "warmup_ratio": 0.0, "learning_rate": 1e-3, "head_learning_rate": 1e-2, "device": "cpu", "logging_steps": 6,
+}
 
 
 def _row(a, b, pair_type: str, neg_type: str, topics: dict[str, int]) -> dict:
@@ -55,7 +59,10 @@ def build_pair_dataset(directory: Path, *, chunks_per_book: int = 5) -> Path:
 
 
 def build_artifacts(root: Path, bert_directory: Path) -> Path:
-    """``root/data/processed`` and ``root/models/book_matcher_contrastive/final`` (uncalibrated)."""
+    """``root/data/processed`` and ``root/models/book_matcher_contrastive/final`` (trained, uncalibrated)."""
+    from writing7.config.train import TrainConfig
+    from writing7.stages.train import run as train
+
     build_pair_dataset(root / "data" / "processed")
-    build_model(root / "models" / "book_matcher_contrastive" / "final", bert_directory)
+    train(TrainConfig(base_model=str(bert_directory), **TINY_TRAINING), artifacts=root)
     return root

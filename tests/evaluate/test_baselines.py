@@ -35,8 +35,8 @@ def test_unfitted_or_empty_tfidf_is_refused() -> None:
         CharNgramTfidfBaseline().fit([])
 
 
-def test_embedding_cosine_of_identical_texts_is_one(tiny_sentence_transformer: Path) -> None:
-    baseline = EmbeddingCosineBaseline(str(tiny_sentence_transformer))
+def test_embedding_cosine_of_identical_texts_is_one(tiny_bert: Path) -> None:
+    baseline = EmbeddingCosineBaseline(str(tiny_bert))  # a plain HF folder gets mean pooling
     scores = baseline.score([TEXTS[0], TEXTS[0]], [TEXTS[0], TEXTS[2]])
     assert scores[0] == pytest.approx(1.0, abs=1e-5) and -1 <= scores[1] <= 1
 

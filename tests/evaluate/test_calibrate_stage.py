@@ -43,13 +43,15 @@ def test_calibrate_writes_loadable_files_and_skips_when_current(artifacts: Path)
     assert (model_dir / CALIBRATION_FILE).stat().st_mtime_ns != written
 
 
-def test_changed_options_recalibrate_with_platt_and_f1(artifacts: Path) -> None:
+def test_changed_options_recalibrate_with_temperature_and_f1(artifacts: Path) -> None:
     assert _calibrate(artifacts).exit_code == 0
-    result = _calibrate(artifacts, "--method", "platt", "--target-metric", "f1")
+    saved = json.loads((ArtifactLayout(artifacts).bi_encoder / CALIBRATION_FILE).read_text())
+    assert saved["method"] == "platt" and set(saved["tasks"]["book"]["scaler"]["learned"]) == {"slope_", "intercept_"}
+    result = _calibrate(artifacts, "--method", "temperature", "--target-metric", "f1")
     assert result.exit_code == 0, result.output
     saved = json.loads((ArtifactLayout(artifacts).bi_encoder / CALIBRATION_FILE).read_text())
-    assert saved["method"] == "platt" and saved["target_metric"] == "f1"
-    assert set(saved["tasks"]["author"]["scaler"]["learned"]) == {"slope_", "intercept_"}
+    assert saved["method"] == "temperature" and saved["target_metric"] == "f1"
+    assert set(saved["tasks"]["author"]["scaler"]["learned"]) == {"temperature_"}
 
 
 def test_style_map_from_a_dev_file(artifacts: Path, tmp_path: Path) -> None:
@@ -104,8 +106,9 @@ def test_a_validation_split_without_same_author_pairs_is_explained(artifacts: Pa
     processed = ArtifactLayout(artifacts).processed
     dataset = load_from_disk(str(processed))
     dataset["validation"] = dataset["validation"].filter(lambda row: row["pair_type"] != "same_author")
+    dataset.save_to_disk(str(artifacts / "filtered"))
     shutil.rmtree(processed)
-    dataset.save_to_disk(str(processed))
+    (artifacts / "filtered").rename(processed)
     result = _calibrate(artifacts)
     assert result.exit_code == 2
     assert "has 0 same-author other-book (same_author) and 120 different-author pairs: the author logit needs both" in result.output

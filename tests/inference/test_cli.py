@@ -35,7 +35,7 @@ def write_pairs(path, texts, lines=None):
 def test_score_prints_the_api_result_and_style_similarity(calibrated_matcher_dir, matcher, texts):
     result = invoke("score", texts[0], texts[1], "--model", calibrated_matcher_dir)
     assert result.exit_code == 0, result.output
-    printed = json.loads(result.output)
+    printed = json.loads(result.stdout)
     assert printed == {**matcher.score(texts[0], texts[1]), "style_similarity": matcher.style_similarity(texts[0], texts[1])}
 
 
@@ -44,7 +44,7 @@ def test_score_reads_files(tmp_path, calibrated_matcher_dir, matcher, texts):
     (tmp_path / "b.txt").write_text(texts[4], encoding="utf-8")
     result = invoke("score", "--file1", tmp_path / "a.txt", "--file2", tmp_path / "b.txt", "--model", calibrated_matcher_dir)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["p_same_book"] == matcher.score(texts[0], texts[4])["p_same_book"]
+    assert json.loads(result.stdout)["p_same_book"] == matcher.score(texts[0], texts[4])["p_same_book"]
 
 
 def test_score_needs_two_passages(calibrated_matcher_dir, texts):
@@ -86,7 +86,7 @@ def test_a_malformed_line_is_named_and_nothing_is_written(tmp_path, calibrated_m
     output = tmp_path / "out.jsonl"
     result = invoke("score-pairs", source, "--model", calibrated_matcher_dir, "--output", output)
     assert result.exit_code == 2
-    assert re.search(message, result.output) and len(result.output.strip().splitlines()) == 1
+    assert re.search(message, result.stderr) and len(result.stderr.strip().splitlines()) == 1
     assert not output.exists() and list(tmp_path.iterdir()) == [source]
 
 
@@ -95,7 +95,7 @@ def test_compare_standardizes_files_and_prints_the_aggregate(tmp_path, calibrate
     second = FIXTURE_CORPUS / "grey-zane" / "riders-of-the-purple-sage.txt"
     result = invoke("compare", first, second, "--model", calibrated_matcher_dir)
     assert result.exit_code == 0, result.output
-    printed = json.loads(result.output)
+    printed = json.loads(result.stdout)
     assert printed["calibrated"] is True and printed["chunks_a"] >= 1 and 0 <= printed["p_same_author"] <= 1
 
 
@@ -109,10 +109,10 @@ def test_index_and_search_through_the_cli(tmp_path, calibrated_matcher_dir, monk
     query = json.loads((out / "held_out.jsonl").read_text().splitlines()[0])["text"]
     result = invoke("search", query, "--index", out, "--top-k", 3, "--json")
     assert result.exit_code == 0, result.output
-    hits = json.loads(result.output)
+    hits = json.loads(result.stdout)
     assert [hit["rank"] for hit in hits] == [1, 2, 3] and {"book_id", "author", "probability"} <= set(hits[0])
     table = invoke("search", query, "--index", out, "--top-k", 2)
-    assert table.exit_code == 0 and len(table.output.strip().splitlines()) == 2
+    assert table.exit_code == 0 and len(table.stdout.strip().splitlines()) == 2
 
 
 def test_default_model_comes_from_the_artifacts_environment(tmp_path, monkeypatch, texts):

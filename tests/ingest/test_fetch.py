@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import shutil
 from pathlib import Path
 
+import pytest
 from ingest_helpers import CATALOG, CORPUS, corpus_files, fast_config, fixture_paths, spread_layouts
 
 from writing7.ingest.manifest import MANIFEST_FILE, latest_by_id, read_manifest
@@ -94,3 +96,20 @@ def test_books_already_in_the_corpus_are_skipped_through_the_catalog(tmp_path: P
     summary = run_gutenberg(fast_config(mirror.url), book_ids=sorted(fixture_paths()), corpus=tmp_path / "corpus", catalog_path=CATALOG)
     assert summary.counts["skipped"] == 18 and sum(mirror.requests.values()) == 0
     assert {outcome.reason for outcome in summary.outcomes} == {"file already in the corpus"}
+
+
+def test_retry_after_is_honoured(tmp_path: Path, books: dict[int, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every wait after a 429 lasts at least its Retry-After (sleeps are recorded, not slept)."""
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded_sleep)
+    with MirrorServer({5658: books[5658]}, faults=FaultSchedule(0.5, seed=2, kinds=("429",)), retry_after=7) as server:
+        config = fast_config(server.url, layouts=["cache-epub"], max_retry_after_seconds=30.0)
+        summary = run_gutenberg(config, book_ids=[5658], corpus=tmp_path)
+    assert summary.counts["fetched"] == 1 and server.injected["429"] == 2  # seed 2: the first two answers are 429
+    assert len(waits) >= server.injected["429"] and min(waits) >= 7 * 0.99

@@ -4,9 +4,9 @@ Two JSON files sit next to the model (``models/book_matcher_contrastive/final/``
 
 ``calibration.json`` — per task (``book``: same book, ``author``: same author)::
 
-    {"format": "writing7-calibration", "version": 1, "method": "temperature", "target_metric": "accuracy",
+    {"format": "writing7-calibration", "version": 1, "method": "platt", "target_metric": "accuracy",
      "tasks": {"book": {"logit_index": 0,
-                        "scaler": {"kind": "temperature", "params": {...}, "learned": {"temperature_": 1.8}},
+                        "scaler": {"kind": "platt", "params": {}, "learned": {"slope_": 0.61, "intercept_": -0.74}},
                         "decision": {"kind": "threshold", "params": {"target_metric": "accuracy", ...},
                                      "learned": {"threshold_": 0.52, "band_": [0.47, 0.57], ...}},
                         "validation": {"pairs": 812, "positives": 406, "ece": 0.021, ...}},

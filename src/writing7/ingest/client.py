@@ -5,8 +5,9 @@ For one book the client walks the layouts (:mod:`writing7.ingest.layouts`). Per 
 * 200 with a complete, valid Gutenberg text -> done;
 * 404 / 410 -> not under this layout, try the next one (never retried);
 * connection error, timeout (``timeout_seconds`` for the whole attempt, body included), a body shorter
-  than its ``Content-Length``, 408, 429 or 5xx -> retried up to ``retries`` times with exponential
-  backoff and jitter, waiting at least the server's ``Retry-After``;
+  than its ``Content-Length`` (httpx raises ``RemoteProtocolError``), 408, 429 or 5xx -> retried up to
+  ``retries`` times with exponential backoff and jitter, waiting at least the server's ``Retry-After``
+  (which also holds back every other request to that host);
 * anything else (another 4xx, HTML instead of text, too large) -> this URL is useless, try the next one.
 
 A book is *not found* when every layout answered 404/410, *failed* otherwise. ``id_timeout_seconds``
@@ -166,9 +167,6 @@ class GutenbergClient:
             if size > limit:
                 raise _Unusable(f"more than max_book_bytes={limit} bytes")
             chunks.append(chunk)
-        # Content-Length counts the bytes on the wire (before any gzip decoding).
-        if declared is not None and declared.isdigit() and response.num_bytes_downloaded != int(declared):
-            raise _Retryable(f"truncated body: {response.num_bytes_downloaded} of {declared} bytes")
         data = b"".join(chunks)
         reason = invalid_book_reason(data)
         if reason is not None:

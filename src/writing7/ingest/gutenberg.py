@@ -54,7 +54,10 @@ def store_result(result: FetchResult, store: CorpusStore, entry: CatalogEntry | 
         return BookOutcome(book, result.status, reason=result.error)
     header = header_of(result.data)
     if header.gutenberg_id not in (None, result.book_id):
-        logger.warning("book %d: its header says ebook #%d (%s); keeping it under %d", result.book_id, header.gutenberg_id, result.url, result.book_id)
+        logger.warning(
+            "book %d: its header says ebook #%d (%s); keeping it under %d",
+            result.book_id, header.gutenberg_id, result.url, result.book_id,
+        )
     names = book_names(header=header, catalog=entry, fallback_title=f"book-{result.book_id}")
     try:
         relative, sha256, _ = store.save(names, result.data, owner=owner_key(result.book_id, None), suffix=book)
@@ -85,7 +88,8 @@ async def ingest_ids(
             summary.add(skipped)
         else:
             pending.append(book_id)
-    progress = tqdm(total=len(summary.outcomes) + len(pending), initial=len(summary.outcomes), unit="book", desc="ingest", disable=progress_disabled())
+    done = len(summary.outcomes)
+    progress = tqdm(total=done + len(pending), initial=done, unit="book", desc="ingest", disable=progress_disabled())
     queue = iter(pending)
 
     async def worker(client: GutenbergClient) -> None:

@@ -32,7 +32,10 @@ from email.utils import formatdate
 from writing7.ingest.layouts import layout_url
 
 FAULTS = ("500", "503", "429", "reset", "stall", "truncate")
-_REASONS = {200: "OK", 302: "Found", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK", 302: "Found", 404: "Not Found", 429: "Too Many Requests",
+    500: "Internal Server Error", 503: "Service Unavailable",
+}
 
 
 class FaultSchedule:

@@ -8,7 +8,6 @@ The files are described in :mod:`writing7.calibration.bundle`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from writing7.artifacts import ArtifactLayout, Manifest, files_current, finish_files, hash_tree, require_input
+from writing7.artifacts import ArtifactLayout, Manifest, files_current, finish_files, hash_tree, read_manifest, require_input
 from writing7.calibration.bundle import CALIBRATION_FILE, STYLE_CALIBRATION_FILE, MatcherCalibration, fit_task_calibration
 from writing7.calibration.scoring import PairScores, pair_cosines, score_pairs
 from writing7.calibration.style_map import StyleCalibrator
@@ -118,11 +117,6 @@ def _stage_inputs(cfg: CalibrateConfig, model_dir: Path, processed: Path) -> dic
     return inputs
 
 
-def _load_manifest(path: Path) -> Manifest:
-    payload = json.loads(path.read_text(encoding="utf-8"))
-    return Manifest(**{field.name: payload[field.name] for field in dataclasses.fields(Manifest) if field.name in payload})
-
-
 def _stats(calibration: MatcherCalibration) -> dict[str, Any]:
     stats: dict[str, Any] = {}
     for task in (calibration.book, calibration.author):
@@ -141,7 +135,7 @@ def run(cfg: CalibrateConfig, *, artifacts: Path, force: bool = False) -> Manife
     manifest_path = model_dir / MANIFEST_FILE
     if not force and files_current(manifest_path, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs):
         logger.info("calibrate: skipped (current) %s", model_dir)
-        return _load_manifest(manifest_path)
+        return read_manifest(manifest_path)
     from writing7.models.matcher import MatcherModel
 
     columns = load_pair_split(processed, "validation", max_pairs=cfg.max_pairs, seed=cfg.seed)

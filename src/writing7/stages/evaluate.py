@@ -10,7 +10,6 @@ here, the same way the model was calibrated. Writes into ``reports/``: ``evaluat
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from writing7.artifacts import (
-    ArtifactLayout, Manifest, atomic_directory, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, require_input,
+    ArtifactLayout, Manifest, atomic_directory, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest,
+    require_input,
 )
 from writing7.baselines import CharNgramTfidfBaseline, EmbeddingCosineBaseline, FittedBaseline, calibrate_baseline, default_base_model
 from writing7.calibration.bundle import CALIBRATION_FILE, STYLE_CALIBRATION_FILE, MatcherCalibration
@@ -179,11 +179,6 @@ def _stage_inputs(cfg: EvaluateConfig, model_dir: Path, processed: Path) -> dict
     return inputs
 
 
-def _load_manifest(path: Path) -> Manifest:
-    payload = json.loads(path.read_text(encoding="utf-8"))
-    return Manifest(**{field.name: payload[field.name] for field in dataclasses.fields(Manifest) if field.name in payload})
-
-
 def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifest:
     """Evaluate the calibrated bi-encoder under ``artifacts`` and write ``reports/evaluation.*`` (skipped when current)."""
     layout = ArtifactLayout(Path(artifacts))
@@ -196,7 +191,7 @@ def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifes
     outputs = [reports / REPORT_JSON, reports / REPORT_MARKDOWN, *([reports / PLOTS_DIR] if cfg.plots else [])]
     if not force and files_current(reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs):
         logger.info("evaluate: skipped (current) %s", reports)
-        return _load_manifest(reports / MANIFEST_FILE)
+        return read_manifest(reports / MANIFEST_FILE)
     from writing7.models.matcher import MatcherModel
 
     model, calibration = MatcherModel.load(model_dir), MatcherCalibration.load(model_dir)

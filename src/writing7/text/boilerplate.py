@@ -8,12 +8,13 @@ The variants seen across Gutenberg's history (and in the shared corpus):
 * old (1990s-2003) files with no START marker: the header and the "small print" licence
   (``***START**THE SMALL PRINT!...`` ... ``*END*THE SMALL PRINT! ...*END*``) come first, the text
   ends at ``End of (The) Project Gutenberg('s) Etext of X``; some put the small print after the text;
+  files with neither marker lose the leading paragraphs up to the last one naming Project Gutenberg;
 * ``<<THIS ELECTRONIC VERSION OF ...>>`` notices repeated inside the text (World Library editions);
 * producer credits (``Produced by ...``, ``E-text prepared by ...``, ``This etext was produced
   by ...``) with their continuation lines, transcriber's notes (bracketed or as a section, at the
-  front or the end), and ``[Illustration: ...]`` tags that may run over several lines.
+  front or the end), ``[Illustration: ...]`` / ``[Picture: ...]`` tags that may run over several lines.
 
-Only ``text`` -> ``text`` functions here; :func:`writing7.text.standardize.clean_text` composes them.
+Pure ``text -> text``; :func:`writing7.text.standardize.clean_text` composes it with normalization.
 """
 
 from __future__ import annotations
@@ -23,56 +24,15 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-# Patterns are matched against a lower-cased copy of the text (much faster than re.IGNORECASE on
-# megabytes), so they are written in lower case; MULTILINE so that ``^`` is a line start, and
-# ``[^\w\n]`` rather than ``\W`` so that a line pattern never reaches into the lines before it.
-_FLAGS = re.MULTILINE
-START_MARKER = re.compile(r"^[^\w\n]{0,8}\*{3}[ \t]*start of (?:the|this) project gutenberg", _FLAGS)
-SMALL_PRINT_END = re.compile(r"^[^\w\n]{0,3}\*?end\*?[ \t]*the small print", _FLAGS)
-FOOTER_MARKERS = re.compile(
-    r"^(?:(?P<end_marker>[^\w\n]{0,8}\*{3}[ \t]*end of (?:the|this) project gutenberg)"
-    r"|(?P<end_of_ebook_line>[^\w\n]{0,3}end of (?:the |this )?project gutenberg)"
-    r"|(?P<small_print>[^\w\n]{0,5}(?:\*{3}[ \t]*start[^\w\n]*the small print|the legal small print))"
-    r"|(?P<license>[^\w\n]{0,5}(?:start: full license|the full project gutenberg license)))",
-    _FLAGS,
-)
-GUTENBERG_MENTION = re.compile(r"project\s+gutenberg|gutenberg\.(?:org|net)|pgdp\.net|gutenberg\s+e-?(?:text|book)")
-ELECTRONIC_VERSION = re.compile(r"<<\s*this electronic version of.*?>>", re.DOTALL)
-CREDIT_ANYWHERE = re.compile(
-    r"^[^\w\n]{0,3}(?:produced by|(?:text|html) (?:file|version) (?:was )?produced by|html version by|"
-    r"e-?(?:text|book)s? (?:was |were )?(?:prepared|transcribed) by|"
-    r"this (?:e-?text|e-?book|book|file) (?:was |has been |is )?(?:produced|prepared|scanned|created))",
-    _FLAGS,
-)
-CREDIT_NEAR_START = re.compile(
-    r"^[^\w\n]{0,3}(?:prepared by|scanned by|transcribed (?:by|from|form)|additional proof-?reading|proofread by)", _FLAGS
-)
-# Near the start of the body a short paragraph with an e-mail address or an archive link is a
-# digitizer's credit ("Scanned and proofed by David Price, email ccx074@...").
-CREDIT_CONTENT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|archive\.org|proofed by|proof-read by")
-BRACKETED_NOTE = re.compile(
-    r"\[\s*\*?\s*(?:illustration|picture|frontispiece|(?:digital\s+)?transcri\w*['’]?s?\s+notes?|updater['’]?s\s+notes?)"
-)
-NOTE_HEADING = re.compile(
-    r"^[ \t]*[^\w\n]{0,6}(?:(?:original[ \t]+)?transcri\w*['’]?s?[ \t]+notes?|(?:a[ \t]+)?note from the digitizer|"
-    r"digitizer['’]?s?[ \t]+notes?|editorial note:)",
-    _FLAGS,
-)
-# Digitizers' end notes ("Notes:\n1. I have modernized ...") open with headings that a book's own
-# endnotes also use, so they only count in the last lines of the body.
-TRAILING_NOTE_HEADING = re.compile(
-    r"^[ \t]*(?:\[note\b|a note on the text|typographical errors corrected|notes:[ \t]*$)", _FLAGS
-)
-# Table layout residue of an old HTML-to-text converter ("JTABLE 10 31 1").
-CONVERTER_RESIDUE = re.compile(r"^jtable(?: \d+)+[ \t]*$", _FLAGS)
+from writing7.text import gutenberg_patterns as patterns
 
-HEADER_SEARCH_FRACTION = 0.5   # markers that open the body are looked for in the first half only
-FALLBACK_HEADER_LINES = 400    # without markers, Gutenberg header paragraphs are looked for this far
-CREDIT_ZONE_LINES = 150        # weaker credit lines count only this close to the start of the body
-CREDIT_MAX_LINES = 8           # a credit paragraph longer than this is prose, not a credit
-MENTION_MAX_LINES = 15         # a paragraph naming Project Gutenberg is dropped when at most this long
-TRAILING_NOTE_FRACTION = 0.9   # a transcriber's-note heading this far into the body ends the book
-TRAILING_HEADING_FRACTION = 0.98  # a generic end-note heading ends the book only this far in
+HEADER_SEARCH_FRACTION = 0.5     # markers that open the body are looked for in the first half only
+FALLBACK_HEADER_LINES = 400      # without markers, Gutenberg header paragraphs are looked for this far
+CREDIT_ZONE_LINES = 150          # weaker credit lines count only this close to the start of the body
+CREDIT_MAX_LINES = 8             # a credit paragraph longer than this is prose, not a credit
+MENTION_MAX_LINES = 15           # a paragraph naming Project Gutenberg is dropped when at most this long
+TRAILING_NOTE_FRACTION = 0.9     # a transcriber's-note heading this far into the body ends the book
+TRAILING_HEADING_FRACTION = 0.98  # a generic end-note heading ("Notes:") ends the book only this far in
 NOTE_SECTION_MAX_LINES = 80
 BRACKET_LIMITS = {"illustration": 3000, "note": 8000}
 
@@ -97,21 +57,32 @@ def lower_same_length(text: str) -> str:
     return "".join(character.lower() if len(character.lower()) == 1 else character for character in text)
 
 
-class _Lines:
-    """A text's lines plus a lower-cased copy, to find matching lines with one regex pass."""
+class Lines:
+    """A text's lines, their lower-cased copies, and a fast search for lines matching a pattern."""
 
-    def __init__(self, text: str) -> None:
-        self.lines = text.split("\n")
-        self.lowered = lower_same_length(text)
-        self.starts = list(itertools.accumulate((len(line) + 1 for line in self.lines[:-1]), initial=0))
+    def __init__(self, lines: list[str], lowered: list[str]) -> None:
+        self.lines, self.lowered = lines, lowered
+        self.joined = "\n".join(lowered)
+        self.starts = list(itertools.accumulate((len(line) + 1 for line in lowered[:-1]), initial=0))
 
-    def matches(self, pattern: re.Pattern[str], first: int = 0, last: int | None = None) -> list[tuple[int, re.Match[str]]]:
-        """``(line number, match)`` for matches that start in lines ``[first, last)``."""
-        end = len(self.lowered) if last is None or last >= len(self.lines) else self.starts[last]
-        return [
-            (bisect.bisect_right(self.starts, match.start()) - 1, match)
-            for match in pattern.finditer(self.lowered, self.starts[first] if first < len(self.lines) else end, end)
-        ]
+    @classmethod
+    def of(cls, text: str) -> Lines:
+        return cls(text.split("\n"), lower_same_length(text).split("\n"))
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def matches(self, line_pattern: patterns.LinePattern, first: int = 0, last: int | None = None) -> list[tuple[int, re.Match[str]]]:
+        """``(line index, match)`` for lines in ``[first, last)`` that match, found through the pattern's probes."""
+        last = len(self.lines) if last is None else min(last, len(self.lines))
+        candidates = set()
+        for probe in line_pattern.probes:
+            position = self.joined.find(probe)
+            while position >= 0:
+                candidates.add(bisect.bisect_right(self.starts, position) - 1)
+                position = self.joined.find(probe, position + 1)
+        found = ((index, line_pattern.pattern.match(self.lowered[index])) for index in sorted(candidates) if first <= index < last)
+        return [(index, match) for index, match in found if match]
 
 
 def _is_blank(line: str) -> bool:
@@ -130,18 +101,17 @@ def _paragraph_start(lines: list[str], index: int) -> int:
     return index
 
 
-def _header_end(document: _Lines, findings: Findings) -> int:
+def _header_end(document: Lines, findings: Findings) -> int:
     """Index of the first line after the header (0 when there is no recognizable header)."""
-    lines, half = document.lines, int(len(document.lines) * HEADER_SEARCH_FRACTION) + 1
-    starts = document.matches(START_MARKER, 0, half)
-    small_prints = document.matches(SMALL_PRINT_END, 0, half)
+    half = int(len(document) * HEADER_SEARCH_FRACTION) + 1
+    starts = document.matches(patterns.START_MARKER, 0, half)
+    small_prints = document.matches(patterns.SMALL_PRINT_END, 0, half)
     body_start = None
     if starts:
         findings.found("start_marker")
-        index = starts[-1][0]
-        body_start = index + 1
+        index = body_start = starts[-1][0] + 1
         # A long title wraps the marker onto the next line(s); its closing asterisks end it.
-        while not lines[body_start - 1].rstrip().endswith("***") and body_start < min(index + 3, len(lines)):
+        while not document.lines[body_start - 1].rstrip().endswith("***") and body_start < min(index + 2, len(document)):
             body_start += 1
     if small_prints:
         findings.found("small_print")
@@ -151,9 +121,9 @@ def _header_end(document: _Lines, findings: Findings) -> int:
     return body_start if body_start is not None else _fallback_header_end(document, findings)
 
 
-def _fallback_header_end(document: _Lines, findings: Findings) -> int:
+def _fallback_header_end(document: Lines, findings: Findings) -> int:
     """No marker at all: drop the leading paragraphs up to the last one that names Project Gutenberg."""
-    mentions = document.matches(GUTENBERG_MENTION, 0, min(FALLBACK_HEADER_LINES, len(document.lines) // 5))
+    mentions = document.matches(patterns.GUTENBERG_MENTION, 0, min(FALLBACK_HEADER_LINES, len(document) // 5))
     if not mentions:
         return 0
     findings.found("no_start_marker")
@@ -161,15 +131,15 @@ def _fallback_header_end(document: _Lines, findings: Findings) -> int:
     return _paragraph_end(document.lines, mentions[-1][0])
 
 
-def _footer_start(document: _Lines, start: int, findings: Findings) -> int:
-    footers = document.matches(FOOTER_MARKERS, start)
+def _footer_start(document: Lines, start: int, findings: Findings) -> int:
+    footers = document.matches(patterns.FOOTER, start)
     if footers:
         index, match = footers[0]
         findings.found(match.lastgroup or "end_marker")
         return index
     if findings.markers:
         findings.warnings.append("no END marker: nothing was cut from the end of the file")
-    return len(document.lines)
+    return len(document)
 
 
 def _bracket_end(text: str, start: int, limit: int) -> int:
@@ -190,51 +160,33 @@ def _bracket_end(text: str, start: int, limit: int) -> int:
     return len(text) if paragraph_end < 0 else paragraph_end
 
 
-def remove_bracketed(text: str, findings: Findings) -> str:
-    """Remove ``[Illustration ...]`` tags and bracketed transcriber's/updater's notes."""
-    pieces, position = [], 0
-    for match in BRACKETED_NOTE.finditer(lower_same_length(text)):
-        if match.start() < position:
-            continue  # inside a block already removed
+def _remove_blocks(text: str, lowered: str, findings: Findings) -> str:
+    """Remove ``<<THIS ELECTRONIC VERSION ...>>`` notices, ``[Illustration ...]`` tags and bracketed notes."""
+    spans = [(match.start(), match.end(), "electronic_version_notice") for match in patterns.ELECTRONIC_VERSION.finditer(lowered)]
+    for match in patterns.BRACKETED.finditer(lowered):
         kind = "note" if "note" in match.group(0) else "illustration"
-        findings.found("illustration_tag" if kind == "illustration" else "transcriber_note")
-        pieces.append(text[position : match.start()])
-        position = _bracket_end(text, match.start(), BRACKET_LIMITS[kind])
-    pieces.append(text[position:])
-    return "".join(pieces)
+        name = "transcriber_note" if kind == "note" else "illustration_tag"
+        spans.append((match.start(), _bracket_end(text, match.start(), BRACKET_LIMITS[kind]), name))
+    pieces, position = [], 0
+    for start, end, name in sorted(spans):
+        if start < position:
+            continue  # inside a block already removed
+        findings.found(name)
+        pieces.append(text[position:start])
+        position = end
+    return "".join(pieces) + text[position:]
 
 
-def _drop(keep: list[bool], start: int, end: int) -> None:
+def _drop_paragraph(keep: list[bool], lines: list[str], index: int, max_lines: int) -> bool:
+    start, end = _paragraph_start(lines, index), _paragraph_end(lines, index)
+    if end - start > max_lines:
+        return False
     keep[start:end] = [False] * (end - start)
-
-
-def _drop_credits_and_mentions(document: _Lines, findings: Findings) -> list[str]:
-    """Producer credits (with continuation lines) and short paragraphs that name Project Gutenberg."""
-    lines, keep = document.lines, [True] * len(document.lines)
-    credits = document.matches(CREDIT_ANYWHERE) + document.matches(CREDIT_NEAR_START, 0, CREDIT_ZONE_LINES)
-    for index, _ in credits:
-        end = _paragraph_end(lines, index)
-        if end - index <= CREDIT_MAX_LINES:
-            findings.found("producer_credit")
-            _drop(keep, index, end)
-    for index, _ in document.matches(CREDIT_CONTENT, 0, CREDIT_ZONE_LINES):
-        start, end = _paragraph_start(lines, index), _paragraph_end(lines, index)
-        if end - start <= CREDIT_MAX_LINES // 2:
-            findings.found("producer_credit")
-            _drop(keep, start, end)
-    for index, _ in document.matches(CONVERTER_RESIDUE):
-        findings.found("converter_residue")
-        keep[index] = False
-    for index, _ in document.matches(GUTENBERG_MENTION):
-        start, end = _paragraph_start(lines, index), _paragraph_end(lines, index)
-        if keep[index] and end - start <= MENTION_MAX_LINES:
-            findings.found("gutenberg_paragraph")
-            _drop(keep, start, end)
-    return [line for line, kept in zip(lines, keep) if kept]
+    return True
 
 
 def _section_end(lines: list[str], index: int) -> int:
-    """First line of the next section: after two consecutive blank lines (or a length cap)."""
+    """First line of the next section: two consecutive blank lines (or a length cap) end a note."""
     limit = min(len(lines), index + NOTE_SECTION_MAX_LINES)
     while index < limit:
         if _is_blank(lines[index]) and index + 1 < len(lines) and _is_blank(lines[index + 1]):
@@ -243,40 +195,54 @@ def _section_end(lines: list[str], index: int) -> int:
     return limit
 
 
-def _drop_note_sections(lines: list[str], findings: Findings) -> list[str]:
-    """Unbracketed "Transcriber's Note(s)" sections; one near the end of the body ends the book."""
-    document = _Lines("\n".join(lines))
-    headings = [index for index, _ in document.matches(NOTE_HEADING)]
-    keep = [True] * len(lines)
-    for index in headings:
+def _body_removals(body: Lines, findings: Findings) -> list[bool]:
+    """Which body lines to keep after dropping credits, Gutenberg paragraphs, notes and converter residue."""
+    lines, keep = body.lines, [True] * len(body)
+    zone = range(min(CREDIT_ZONE_LINES, len(lines)))
+    credits = [index for index, _ in body.matches(patterns.CREDIT_ANYWHERE)]
+    credits += [index for index in zone if patterns.CREDIT_NEAR_START.match(body.lowered[index])]
+    for index in credits:
+        end = _paragraph_end(lines, index)
+        if end - index <= CREDIT_MAX_LINES:
+            findings.found("producer_credit")
+            keep[index:end] = [False] * (end - index)
+    for index in zone:
+        if patterns.CREDIT_CONTENT.match(body.lowered[index]) and _drop_paragraph(keep, lines, index, CREDIT_MAX_LINES // 2):
+            findings.found("producer_credit")
+    for index, _ in body.matches(patterns.GUTENBERG_MENTION):
+        if keep[index] and _drop_paragraph(keep, lines, index, MENTION_MAX_LINES):
+            findings.found("gutenberg_paragraph")
+    for index, _ in body.matches(patterns.CONVERTER_RESIDUE):
+        findings.found("converter_residue")
+        keep[index] = False
+    _drop_notes(body, keep, findings)
+    return keep
+
+
+def _drop_notes(body: Lines, keep: list[bool], findings: Findings) -> None:
+    """Unbracketed transcriber's notes: a section near the start, everything after one near the end."""
+    lines = body.lines
+    for index, _ in body.matches(patterns.NOTE_HEADING):
         findings.found("transcriber_note")
-        start = _paragraph_start(lines, index)
         end = len(lines) if index >= TRAILING_NOTE_FRACTION * len(lines) else _section_end(lines, index)
-        _drop(keep, start, end)
-    trailing = [index for index, _ in document.matches(TRAILING_NOTE_HEADING) if index >= TRAILING_HEADING_FRACTION * len(lines)]
+        start = _paragraph_start(lines, index)
+        keep[start:end] = [False] * (end - start)
+    tail = range(int(TRAILING_HEADING_FRACTION * len(lines)), len(lines))
+    trailing = [index for index in tail if patterns.TRAILING_NOTE_HEADING.match(body.lowered[index])]
     if trailing:
         findings.found("transcriber_note")
-        _drop(keep, _paragraph_start(lines, trailing[0]), len(lines))
-    return [line for line, kept in zip(lines, keep) if kept]
+        start = _paragraph_start(lines, trailing[0])
+        keep[start:] = [False] * (len(lines) - start)
 
 
 def strip_gutenberg(text: str) -> tuple[str, Findings]:
     """Remove every kind of boilerplate listed in the module docstring from normalized text (LF newlines)."""
     findings = Findings()
-    document = _Lines(text)
+    document = Lines.of(text)
     start = _header_end(document, findings)
-    body = "\n".join(document.lines[start : _footer_start(document, start, findings)])
-    if ELECTRONIC_VERSION.search(lower_same_length(body)):
-        findings.found("electronic_version_notice")
-        body = _remove_spans(body, ELECTRONIC_VERSION)
-    body = remove_bracketed(body, findings)
-    lines = _drop_credits_and_mentions(_Lines(body), findings)
-    return "\n".join(_drop_note_sections(lines, findings)), findings
-
-
-def _remove_spans(text: str, pattern: re.Pattern[str]) -> str:
-    pieces, position = [], 0
-    for match in pattern.finditer(lower_same_length(text)):
-        pieces.append(text[position : match.start()])
-        position = match.end()
-    return "".join(pieces) + text[position:]
+    end = _footer_start(document, start, findings)
+    body = Lines(document.lines[start:end], document.lowered[start:end])
+    if patterns.BRACKETED.search(body.joined) or patterns.ELECTRONIC_VERSION.search(body.joined):
+        body = Lines.of(_remove_blocks("\n".join(body.lines), body.joined, findings))
+    keep = _body_removals(body, findings)
+    return "\n".join(line for line, kept in zip(body.lines, keep) if kept), findings

@@ -112,7 +112,8 @@ def standardize_bytes(
         markers=cleaned.markers,
         warnings=warnings,
     )
-    if non_whitespace_count(cleaned.text) < min_chars:
-        book.skip_reason = f"nearly empty ({non_whitespace_count(cleaned.text)} non-whitespace characters after cleaning)"
+    characters = non_whitespace_count(cleaned.text)
+    if characters < min_chars:
+        book.skip_reason = f"nearly empty ({characters} non-whitespace characters after cleaning)"
         book.text, book.bytes_out = "", 0
     return book

@@ -81,7 +81,9 @@ def run_training(task: TrainingTask, settings: LoopSettings, *, checkpoint_dir: 
     log = _Log(log_path, resumed_at=start if resume_from else None)
     loader = DataLoader(
         task.batches, batch_size=None, sampler=range(start, settings.max_steps), num_workers=settings.num_workers,
-        pin_memory=settings.device.type == "cuda", persistent_workers=False,
+        pin_memory=settings.device.type == "cuda",
+        # Its own generator: creating the iterator would otherwise draw from the global RNG that resume restores.
+        generator=torch.Generator().manual_seed(0),
     )
     bar = tqdm(total=settings.max_steps, initial=start, disable=not settings.progress, desc="train", unit="step", dynamic_ncols=True)
     started, samples, step = time.perf_counter(), 0, start

@@ -1,0 +1,85 @@
+"""`writing7 pipeline`, `writing7 clean` and `writing7 demo`: the one-command experience."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import typer
+
+from writing7.artifacts import ArtifactLayout
+from writing7.cli import app
+from writing7.cli.common import user_errors
+from writing7.stages.pipeline import STAGES, PipelineRequest, StageOutcome, run_pipeline, select_stages
+
+
+def _print_outcome(outcome: StageOutcome) -> None:
+    typer.echo(f"  {outcome.stage:<14} {outcome.status:<10} {outcome.seconds:8.1f}s  {outcome.key_metric}", err=True)
+
+
+@app.command()
+@user_errors
+def pipeline(
+    corpus: Path = typer.Option(..., "--corpus", help="Folder of {author}/{title}.txt books."),
+    artifacts: Path = typer.Option(None, "--artifacts", envvar="WRITING7_ARTIFACTS", help="Artifacts directory [default: ./artifacts]."),
+    config: Path = typer.Option(None, "--config", help="TOML file with a table per stage (see `writing7 config show`)."),
+    from_stage: str = typer.Option(None, "--from", help=f"First stage to run: {', '.join(STAGES)}."),
+    to_stage: str = typer.Option(None, "--to", help="Last stage to run."),
+    force: bool = typer.Option(False, "--force", help="Redo the selected stages even when current."),
+    force_sharded: bool = typer.Option(False, "--force-sharded", help="Prepare with the sharded (Ray) path."),
+) -> None:
+    """Run standardize, prepare, train-teacher (when distilling), train -> calibrate -> evaluate -> index, skipping current stages."""
+    layout = ArtifactLayout.from_env(artifacts)
+    request = PipelineRequest(corpus=corpus, artifacts=layout.root, config_file=config, force=force, force_sharded=force_sharded)
+    stages = select_stages(from_stage, to_stage)
+    typer.echo(f"  {'stage':<14} {'status':<10} {'seconds':>9}  key metric", err=True)
+    outcomes = run_pipeline(request, stages, on_stage=_print_outcome)
+    typer.echo("\n| stage | status | seconds | key metric |\n|---|---|---:|---|")
+    for outcome in outcomes:
+        typer.echo(f"| {outcome.stage} | {outcome.status} | {outcome.seconds:.1f} | {outcome.key_metric} |")
+    typer.echo(f"\nreport: {layout.reports / 'evaluation.md'}")
+
+
+@app.command()
+@user_errors
+def clean(
+    artifacts: Path = typer.Option(None, "--artifacts", envvar="WRITING7_ARTIFACTS", help="Artifacts directory [default: ./artifacts]."),
+    what: str = typer.Option("all", "--what", help="data | models | index | reports | all."),
+    corpus: Path = typer.Option(None, "--corpus", help="Your corpus: clean refuses to delete anything that contains it."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting."),
+) -> None:
+    """Delete artifacts by kind after asking; never touches the corpus or anything outside the artifacts directory."""
+    from writing7.stages.clean import execute_clean, plan_clean
+
+    plan = plan_clean(ArtifactLayout.from_env(artifacts).root, what=what, corpus=corpus)
+    if not plan.paths:
+        typer.echo("nothing to delete")
+        return
+    typer.echo("will delete:\n" + "\n".join(f"  {path}" for path in plan.paths) + f"\n({plan.bytes_total / 1e6:.1f} MB)")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ValueError("not a terminal and --yes not given: pass --yes to delete without asking")
+        typer.confirm("delete these?", abort=True)
+    execute_clean(plan)
+    typer.echo("deleted")
+
+
+@app.command()
+@user_errors
+def demo(
+    artifacts: Path = typer.Option(None, "--artifacts", envvar="WRITING7_ARTIFACTS", help="Artifacts directory [default: ./artifacts]."),
+) -> None:
+    """Print two scored held-out pairs (same book; different authors) and the evaluation table."""
+    from writing7.stages.demo import evaluation_table, scored_examples
+
+    root = ArtifactLayout.from_env(artifacts).root
+    for example in scored_examples(root):
+        score = example.score
+        typer.echo(f"\n== {example.kind}: {example.book1}  vs  {example.book2}")
+        typer.echo(textwrap.shorten(example.text1, 160) + "\n   ---\n" + textwrap.shorten(example.text2, 160))
+        typer.echo(
+            f"p_same_book={score['p_same_book']:.3f}  p_same_author={score['p_same_author']:.3f}  "
+            f"decision={score['decision']}  abstained={score['abstained']}  style_similarity={example.style_similarity:.3f}"
+        )
+    typer.echo("\n" + evaluation_table(root))

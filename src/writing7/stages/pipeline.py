@@ -1,0 +1,178 @@
+"""`writing7 pipeline`: every stage in order, skipping the ones whose manifests are current.
+
+standardize -> prepare -> train-teacher (only when distillation is on) -> train -> calibrate
+(classifier, style and document aggregation) -> evaluate -> index. Each stage reads its own table
+of the one config file; the run ends with a table of stage, status, seconds and a key metric.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from writing7.artifacts import ArtifactLayout, Manifest
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("standardize", "prepare", "train-teacher", "train", "calibrate", "evaluate", "index")
+
+
+@dataclass(frozen=True)
+class PipelineRequest:
+    corpus: Path
+    artifacts: Path
+    config_file: Path | None = None
+    force: bool = False
+    force_sharded: bool = False
+
+
+@dataclass
+class StageOutcome:
+    stage: str
+    status: str  # ran | skipped | not needed
+    seconds: float
+    key_metric: str
+
+
+def select_stages(from_stage: str | None, to_stage: str | None) -> list[str]:
+    """The stages from ``from_stage`` to ``to_stage`` inclusive, in pipeline order."""
+    for name, value in (("--from", from_stage), ("--to", to_stage)):
+        if value is not None and value not in STAGES:
+            raise ValueError(f"{name} {value!r} is not a stage; use one of: {', '.join(STAGES)}")
+    first = STAGES.index(from_stage) if from_stage else 0
+    last = STAGES.index(to_stage) if to_stage else len(STAGES) - 1
+    if first > last:
+        raise ValueError(f"--from {from_stage} comes after --to {to_stage}: swap them")
+    return list(STAGES[first: last + 1])
+
+
+# -- one adapter per stage: load its config table, call its entry point -------------------------
+def _standardize(request: PipelineRequest) -> Manifest:
+    from writing7.config.standardize import StandardizeConfig
+    from writing7.stages import standardize
+
+    cfg = StandardizeConfig.load(request.config_file)
+    return standardize.run(cfg, source=request.corpus, output=ArtifactLayout(request.artifacts).clean, force=request.force)
+
+
+def _prepare(request: PipelineRequest) -> Manifest:
+    from writing7.config.prepare import PrepareConfig
+    from writing7.stages import prepare
+
+    overrides = {"force_sharded": True} if request.force_sharded else {}
+    cfg = PrepareConfig.load(request.config_file, **overrides)
+    return prepare.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+
+
+def distillation_on(request: PipelineRequest) -> bool:
+    from writing7.config.train import TrainConfig
+
+    return bool(TrainConfig.load(request.config_file).distill_from_cross)
+
+
+def _train_teacher(request: PipelineRequest) -> Manifest | None:
+    if not distillation_on(request):
+        return None
+    from writing7.config.train import TeacherConfig
+    from writing7.stages import train
+
+    return train.run_teacher(TeacherConfig.load(request.config_file), artifacts=request.artifacts, force=request.force)
+
+
+def _train(request: PipelineRequest) -> Manifest:
+    from writing7.config.train import TeacherConfig, TrainConfig
+    from writing7.stages import train
+
+    cfg, teacher_cfg = TrainConfig.load(request.config_file), TeacherConfig.load(request.config_file)
+    return train.run(cfg, artifacts=request.artifacts, force=request.force, teacher_cfg=teacher_cfg)
+
+
+def _calibrate(request: PipelineRequest) -> Manifest:
+    from writing7.config.calibrate import CalibrateConfig
+    from writing7.config.inference import InferenceConfig
+    from writing7.stages import calibrate, document_calibration
+
+    layout = ArtifactLayout(request.artifacts)
+    manifest = calibrate.run(CalibrateConfig.load(request.config_file), artifacts=request.artifacts, force=request.force)
+    document_calibration.run(
+        InferenceConfig.load(request.config_file), corpus=request.corpus, processed=layout.processed,
+        model_dir=layout.bi_encoder, force=request.force,
+    )
+    return manifest
+
+
+def _evaluate(request: PipelineRequest) -> Manifest:
+    from writing7.config.evaluate import EvaluateConfig
+    from writing7.stages import evaluate
+
+    return evaluate.run(EvaluateConfig.load(request.config_file), artifacts=request.artifacts, force=request.force)
+
+
+def _index(request: PipelineRequest) -> Manifest:
+    from writing7.config.index import IndexConfig
+    from writing7.stages import index
+
+    layout = ArtifactLayout(request.artifacts)
+    cfg = IndexConfig.load(request.config_file)
+    return index.run(cfg, corpus=request.corpus, model_dir=layout.bi_encoder, out=layout.index, force=request.force)
+
+
+ADAPTERS: dict[str, Callable[[PipelineRequest], Manifest | None]] = {
+    "standardize": _standardize, "prepare": _prepare, "train-teacher": _train_teacher, "train": _train,
+    "calibrate": _calibrate, "evaluate": _evaluate, "index": _index,
+}
+
+
+# -- key metrics: one short string per stage from its manifest stats ---------------------------
+def _dig(stats: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(stats, dict) or key not in stats:
+            return None
+        stats = stats[key]
+    return stats
+
+
+def key_metric(stage: str, stats: dict[str, Any]) -> str:
+    if stage == "standardize":
+        return f"{_dig(stats, 'books_written')} books, min kept {_dig(stats, 'kept_fraction_min')}"
+    if stage == "prepare":
+        splits = stats.get("splits", {})
+        return ", ".join(f"{name} {info.get('pairs')}" for name, info in splits.items()) + " pairs"
+    if stage in ("train", "train-teacher"):
+        return f"{stats.get('steps')} steps, loss {_format(stats.get('final_loss'))}"
+    if stage == "calibrate":
+        return f"book T={_format(_dig(stats, 'book', 'temperature_'))}, threshold {_format(_dig(stats, 'book', 'threshold'))}"
+    if stage == "evaluate":
+        summary = stats.get("summary", {})
+        return ", ".join(f"{key} {_format(value)}" for key, value in list(summary.items())[:3])
+    if stage == "index":
+        return f"{stats.get('books')} books, {stats.get('chunks')} chunks"
+    return ""
+
+
+def _format(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def run_pipeline(request: PipelineRequest, stages: list[str], *, on_stage: Callable[[StageOutcome], None] | None = None) -> list[StageOutcome]:
+    """Run ``stages`` in order; a stage whose manifest did not change was skipped as current."""
+    outcomes = []
+    for stage in stages:
+        logger.info("pipeline: %s", stage)
+        started, started_at = time.perf_counter(), datetime.now().astimezone()
+        manifest = ADAPTERS[stage](request)
+        seconds = time.perf_counter() - started
+        if manifest is None:
+            outcome = StageOutcome(stage, "not needed", seconds, "distillation off")
+        else:
+            status = "skipped" if datetime.fromisoformat(manifest.created) < started_at else "ran"
+            outcome = StageOutcome(stage, status, seconds, key_metric(stage, manifest.stats))
+        outcomes.append(outcome)
+        if on_stage:
+            on_stage(outcome)
+    return outcomes
