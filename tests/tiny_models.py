@@ -43,6 +43,6 @@ def build_tiny_sentence_transformer(directory: Path, *, seed: int = 0) -> Path:
 
     bert_directory = build_tiny_bert(directory.parent / f"{directory.name}-bert", seed=seed)
     transformer = models.Transformer(str(bert_directory), max_seq_length=128)
-    pooling = models.Pooling(transformer.get_word_embedding_dimension(), pooling_mode="mean")
+    pooling = models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
     SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu").save(str(directory))
     return directory

@@ -21,6 +21,15 @@ def test_cp1252_quotes_and_latin1_fallback():
     assert decode_bytes(b"a\x81b").encoding == "latin-1"
 
 
+def test_utf8_with_a_few_stray_bytes_stays_utf8():
+    data = "“Café,” she said — naïve. ".encode() * 5 + b"stray \x81 byte"
+    decoded = decode_bytes(data)
+    assert (decoded.encoding, decoded.replaced) == ("utf-8", 1)
+    assert decoded.text.startswith("“Café,”") and "stray \ufffd byte" in decoded.text
+    # Mostly single high bytes: cp1252 wins even though one pair happens to be valid UTF-8.
+    assert decode_bytes(b"caf\xe9 \x93quoted\x94 \xc3\xa9").encoding == "cp1252"
+
+
 def test_no_byte_sequence_makes_decoding_fail():
     generator = random.Random(0)
     for _ in range(200):

@@ -100,11 +100,18 @@ def test_kept_fraction_counts_non_whitespace_characters():
 
 
 def test_nearly_empty_books_are_skipped_with_a_reason():
-    raw = b"*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\nOnly this.\n\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\n"  # 200 is the limit
+    # 9 non-whitespace characters survive, below the default limit of 200.
+    raw = b"*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\nOnly this.\n\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\n"
     book = standardize_bytes(raw)
     assert book.skip_reason == "nearly empty (9 non-whitespace characters after cleaning)"
     assert (book.text, book.bytes_out) == ("", 0)
     assert "nearly empty after cleaning (9 non-whitespace characters)" in book.warnings
+
+
+def test_stray_bytes_in_a_utf8_book_are_reported():
+    data = ("“A quoted line,” said she. " * 20).encode() + b"\xff\n"
+    book = standardize_bytes(data, min_chars=1)
+    assert book.encoding == "utf-8" and book.warnings == ["1 invalid UTF-8 sequence(s) replaced by U+FFFD"]
 
 
 @pytest.mark.parametrize(

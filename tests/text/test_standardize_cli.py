@@ -1,4 +1,5 @@
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -10,6 +11,14 @@ from writing7.cli import app
 
 HEADERS = Path(__file__).resolve().parents[1] / "fixtures" / "headers"
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """The CLI points logging at CliRunner's stderr, which is closed after the call: put the handlers back."""
+    handlers, level = logging.root.handlers[:], logging.root.level
+    yield
+    logging.root.handlers[:], logging.root.level = handlers, level
 
 
 def invoke(*arguments):

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 import typer
 
+from writing7.progress import progress_disabled  # noqa: F401  (re-exported for command modules)
+
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("writing7")
 
@@ -33,11 +35,6 @@ def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     if quiet:
         os.environ["WRITING7_QUIET"] = "1"
-
-
-def progress_disabled() -> bool:
-    """tqdm bars are off when stderr is not a terminal or ``--quiet`` was given."""
-    return os.environ.get("WRITING7_QUIET") == "1" or not sys.stderr.isatty()
 
 
 def user_errors(function: F) -> F:

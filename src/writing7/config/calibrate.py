@@ -14,12 +14,9 @@ class CalibrateConfig(StageConfig):
     """``[calibrate]``: fitted on the validation split, saved next to the model."""
 
     section = "calibrate"
-    method: str = option(
-        "platt",
-        "Probability scaling of each logit: platt (Platt 1999: sigmoid(a z + b)) or temperature (Guo et al. 2017: sigmoid(z / T)). "
-        "platt is the default because the pair head is trained with class-balanced BCE, so its logit 0 means a 50/50 prior, while "
-        "validation tasks have other base rates (about 1/3 same-book, 1/5 same-author); temperature has no bias to move to them.",
-    )
+    # platt by default: the pair head is trained with class-balanced BCE, so its logit 0 means a 50/50 prior, while the
+    # validation tasks have other base rates (about 1/3 same-book, 1/5 same-author); temperature has no bias to reach them.
+    method: str = option("platt", "Probability scaling of each logit: platt (sigmoid(a z + b), Platt 1999) or temperature (sigmoid(z / T), Guo et al. 2017).")
     target_metric: str = option("accuracy", "The decision threshold maximises this on validation: accuracy, f1, c_at_1 or overall (PAN).")
     max_band_fraction: float = option(0.3, "The abstention band may cover at most about this fraction of validation pairs (0 = never abstain).")
     style_dev: str = option("", "Labelled JSONL (text1, text2, label = same author) for the style map; empty = validation split same-author vs different-author pairs.")

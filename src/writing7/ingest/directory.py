@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 from writing7.ingest.catalog import CatalogEntry
 from writing7.ingest.manifest import ManifestRecord
 from writing7.ingest.metadata import header_of

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from tqdm import tqdm
 
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 from writing7.config.ingest import IngestConfig
 from writing7.ingest.catalog import CatalogEntry
 from writing7.ingest.client import FetchResult, GutenbergClient

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 from writing7.config.prepare import PrepareConfig
 from writing7.corpus import BookFile, read_book
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks, window_bounds

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 from writing7.models.bi_encoder import resolve_base_model
 from writing7.models.runtime import autocast, resolve_device, use_bf16
 

@@ -63,9 +63,7 @@ class MicroBatcher:
         pending = [self._carry] if self._carry else []
         while self._queue is not None and not self._queue.empty():
             pending.append(self._queue.get_nowait())
-        for request in pending:
-            if not request.future.done():
-                request.future.set_exception(RuntimeError("the service is shutting down; retry the request"))
+        self._fail(pending, RuntimeError("the service is shutting down; retry the request"))
         self._carry = None
 
     async def submit(self, items: Sequence[Any]) -> list[Any]:
@@ -82,16 +80,23 @@ class MicroBatcher:
         return await future
 
     async def _run(self) -> None:
-        while True:
-            batch = await self._gather()
-            await self._execute(batch)
+        batch: list[_Request] = []
+        try:
+            while True:
+                batch = []
+                await self._gather(batch)
+                await self._execute(batch)
+        except asyncio.CancelledError:  # stop(): requests taken from the queue must not wait forever
+            self._fail(batch, RuntimeError("the service is shutting down; retry the request"))
+            raise
 
-    async def _gather(self) -> list[_Request]:
-        """Wait for a first request, then add more until the batch is full or the wait is over."""
+    async def _gather(self, batch: list[_Request]) -> None:
+        """Wait for a first request, then add more to ``batch`` until it is full or the wait is over."""
         assert self._queue is not None
         first = self._carry or await self._queue.get()
         self._carry = None
-        batch, size = [first], len(first.items)
+        batch.append(first)
+        size = len(first.items)
         deadline = time.monotonic() + self.max_wait_seconds
         while size < self.max_batch_size:
             remaining = deadline - time.monotonic()
@@ -104,7 +109,6 @@ class MicroBatcher:
                 break
             batch.append(request)
             size += len(request.items)
-        return batch
 
     async def _execute(self, batch: list[_Request]) -> None:
         items = [item for request in batch for item in request.items]
@@ -113,15 +117,19 @@ class MicroBatcher:
             results = list(await asyncio.to_thread(self.function, items))
         except Exception as error:  # every waiting request learns about the failure
             logger.exception("batch of %d %s items failed", len(items), self.name)
-            for request in batch:
-                if not request.future.done():
-                    request.future.set_exception(error)
+            self._fail(batch, error)
             return
         offset = 0
         for request in batch:
             if not request.future.done():  # a cancelled (disconnected) request is skipped
                 request.future.set_result(results[offset:offset + len(request.items)])
             offset += len(request.items)
+
+    @staticmethod
+    def _fail(batch: list[_Request], error: BaseException) -> None:
+        for request in batch:
+            if not request.future.done():
+                request.future.set_exception(error)
 
     def _count(self, item_count: int) -> None:
         self.batches += 1

@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from writing7.artifacts import Manifest, atomic_write_json, files_current, finish_files, hash_tree, require_input
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 from writing7.config.inference import InferenceConfig
 from writing7.corpus import discover_books, read_book
 from writing7.inference.documents import (

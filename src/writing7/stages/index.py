@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_tree, is_current, require_input
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 from writing7.config.index import IndexConfig, SearchConfig
 from writing7.corpus import BookFile, discover_books, read_book
 from writing7.inference.index import BookIndex, IndexedBook

@@ -19,7 +19,7 @@ from pathlib import Path
 import datasets
 
 from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_tree, is_current, require_input
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 from writing7.config.prepare import PrepareConfig
 from writing7.corpus import BookFile, discover_books
 from writing7.models.bi_encoder import resolve_base_model

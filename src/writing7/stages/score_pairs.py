@@ -25,7 +25,7 @@ from typing import Any
 from tqdm import tqdm
 
 from writing7.artifacts import atomic_write_text
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 
 logger = logging.getLogger(__name__)
 TARGETS = ("book", "author")

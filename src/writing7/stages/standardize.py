@@ -20,7 +20,7 @@ from typing import Any
 from tqdm import tqdm
 
 from writing7.artifacts import MANIFEST_NAME, Manifest, atomic_directory, atomic_write_json, finish, hash_tree, is_current
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 from writing7.config.standardize import StandardizeConfig
 from writing7.corpus import BookFile, discover_books, folders_without_books, read_book
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_config, hash_tree, is_current, require_input
-from writing7.cli.common import progress_disabled
+from writing7.progress import progress_disabled
 from writing7.config.train import TeacherConfig, TrainConfig
 
 logger = logging.getLogger(__name__)

@@ -103,6 +103,8 @@ def standardize_bytes(
     warnings = list(cleaned.warnings)
     if decoded.encoding in ("cp1252", "latin-1"):
         warnings.insert(0, f"not valid UTF-8: decoded as {decoded.encoding}")
+    elif decoded.replaced:
+        warnings.insert(0, f"{decoded.replaced} invalid UTF-8 sequence(s) replaced by U+FFFD")
     book = StandardizedBook(
         text=cleaned.text,
         encoding=decoded.encoding,

@@ -96,7 +96,8 @@ def run_training(task: TrainingTask, settings: LoopSettings, *, checkpoint_dir: 
         bar.update(1)
         bar.set_postfix(loss=f"{float(loss):.4f}", samples_per_s=f"{rate:.1f}")
         if step % settings.logging_steps == 0 or step == settings.max_steps:
-            log.write(step=step, loss=float(loss), **terms, learning_rate=scheduler.get_last_lr()[0], samples_per_s=rate)
+            log.write(step=step, loss=float(loss), **terms, learning_rate=scheduler.get_last_lr()[0], samples_per_s=rate,
+                      samples=samples, elapsed_s=time.perf_counter() - started)
         if step == settings.max_steps or (settings.eval_steps and step % settings.eval_steps == 0):
             evaluation = task.evaluate()
             log.write(step=step, **{f"eval_{name}": value for name, value in evaluation.items()})

@@ -1,0 +1,138 @@
+"""End to end through the real CLI on the fixture corpus with tiny models: pipeline twice, then clean."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from writing7.cli import app
+from writing7.stages.pipeline import STAGES, select_stages
+
+runner = CliRunner()
+
+
+def tiny_config(path: Path, *, tiny_bert: Path, tiny_sentence_transformer: Path) -> Path:
+    path.write_text(f"""
+[prepare]
+embed_model = "{tiny_sentence_transformer}"
+max_chunks_per_book = 12
+num_chunks_for_embed = 4
+n_positive_per_book = 3
+n_negative_per_book = 4
+n_same_author_per_book = 2
+num_hard_negative_books = 3
+train_ratio = 0.6
+val_ratio = 0.2
+workers = 1
+device = "cpu"
+
+[train]
+base_model = "{tiny_bert}"
+max_seq_length = 64
+authors_per_batch = 3
+books_per_author = 2
+chunks_per_book = 2
+max_steps = 4
+eval_steps = 0
+save_steps = 0
+hashing_features = 4096
+pair_head_hidden = 16
+precision = "fp32"
+device = "cpu"
+threads = 1
+
+[evaluate]
+base_model = "{tiny_sentence_transformer}"
+plots = false
+
+[index]
+max_chunks_per_book = 6
+held_out_per_book = 1
+
+[inference]
+documents_per_book = 2
+max_chunks_per_document = 4
+""")
+    return path
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory, tiny_bert, tiny_sentence_transformer, fixture_corpus_source):
+    root = tmp_path_factory.mktemp("pipeline")
+    config = tiny_config(root / "w7.toml", tiny_bert=tiny_bert, tiny_sentence_transformer=tiny_sentence_transformer)
+    arguments = ["pipeline", "--corpus", str(fixture_corpus_source), "--artifacts", str(root / "artifacts"), "--config", str(config)]
+    first = runner.invoke(app, arguments)
+    second = runner.invoke(app, arguments)
+    return root, first, second
+
+
+def _statuses(output: str) -> dict[str, str]:
+    rows = [line.split("|") for line in output.splitlines() if line.startswith("| ") and not line.startswith("| stage")]
+    return {cells[1].strip(): cells[2].strip() for cells in rows}
+
+
+def test_first_run_runs_every_stage(pipeline_run):
+    root, first, _ = pipeline_run
+    assert first.exit_code == 0, first.output
+    statuses = _statuses(first.stdout)
+    assert statuses == {stage: ("not needed" if stage == "train-teacher" else "ran") for stage in STAGES}
+    artifacts = root / "artifacts"
+    for path in ("data/clean/manifest.json", "data/processed/manifest.json", "models/book_matcher_contrastive/final/calibration.json",
+                 "reports/evaluation.json", "index/manifest.json"):
+        assert (artifacts / path).is_file(), path
+
+
+def test_second_run_skips_every_stage(pipeline_run):
+    _, _, second = pipeline_run
+    assert second.exit_code == 0, second.output
+    statuses = _statuses(second.stdout)
+    assert statuses == {stage: ("not needed" if stage == "train-teacher" else "skipped") for stage in STAGES}
+
+
+def test_demo_prints_scored_pairs_and_the_evaluation_table(pipeline_run):
+    root, _, _ = pipeline_run
+    result = runner.invoke(app, ["demo", "--artifacts", str(root / "artifacts")])
+    assert result.exit_code == 0, result.output
+    assert "== same book:" in result.stdout and "== different authors:" in result.stdout
+    assert "p_same_book=" in result.stdout and "style_similarity=" in result.stdout
+    assert json.loads((root / "artifacts" / "reports" / "evaluation.json").read_text())
+
+
+def test_stage_selection_and_its_errors():
+    assert select_stages("train", "calibrate") == ["train", "calibrate"]
+    with pytest.raises(ValueError, match="--from 'fit' is not a stage; use one of: standardize, prepare"):
+        select_stages("fit", None)
+    with pytest.raises(ValueError, match="--from evaluate comes after --to prepare: swap them"):
+        select_stages("evaluate", "prepare")
+
+
+def test_missing_input_for_a_later_stage_names_the_stage_to_run(tmp_path, fixture_corpus_source):
+    result = runner.invoke(app, ["pipeline", "--corpus", str(fixture_corpus_source), "--artifacts", str(tmp_path), "--from", "train"])
+    assert result.exit_code == 2
+    assert "run `writing7 prepare` first" in result.output
+
+
+def test_clean_asks_nothing_with_yes_and_keeps_the_corpus(tmp_path, fixture_corpus):
+    artifacts = tmp_path / "artifacts"
+    (artifacts / "models" / "x").mkdir(parents=True)
+    (artifacts / "data").mkdir()
+    result = runner.invoke(app, ["clean", "--artifacts", str(artifacts), "--what", "models", "--yes", "--corpus", str(fixture_corpus)])
+    assert result.exit_code == 0, result.output
+    assert not (artifacts / "models").exists() and (artifacts / "data").exists()
+    assert any(fixture_corpus.rglob("*.txt"))
+
+
+def test_clean_refuses_without_yes_when_not_interactive(tmp_path):
+    (tmp_path / "models").mkdir()
+    result = runner.invoke(app, ["clean", "--artifacts", str(tmp_path)])
+    assert result.exit_code == 2 and "pass --yes" in result.output
+    assert (tmp_path / "models").exists()
+
+
+def test_clean_refuses_a_corpus_inside_the_artifacts(tmp_path):
+    (tmp_path / "data" / "books" / "author").mkdir(parents=True)
+    result = runner.invoke(app, ["clean", "--artifacts", str(tmp_path), "--what", "data", "--yes", "--corpus", str(tmp_path / "data" / "books")])
+    assert result.exit_code == 2 and "refusing to delete it" in result.output
