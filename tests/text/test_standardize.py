@@ -82,6 +82,15 @@ def test_inline_variants_electronic_version_and_nested_brackets():
     assert cleaned.markers == ["electronic_version_notice", "illustration_tag", "transcriber_note"]
 
 
+def test_credit_lines_go_but_prose_that_mentions_producing_stays():
+    raw = (
+        "*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\nProduced by A. Volunteer and the Online\n"
+        "Distributed Proofreading Team.\n\nThe storm had an effect\nproduced by nothing else. It raged.\n"
+        "*** END OF THE PROJECT GUTENBERG EBOOK X ***\n"
+    )
+    assert clean_text(raw).text == "The storm had an effect\nproduced by nothing else. It raged.\n"
+
+
 def test_plain_text_without_boilerplate_is_kept_whole_and_cleaning_is_idempotent():
     raw = "Chapter 1\r\n\r\n“It was,” she said\u2014“a long day.”\r\n"
     cleaned = clean_text(raw, min_chars=1)

@@ -52,3 +52,14 @@ def test_featurizer_round_trips_through_a_folder(tmp_path):
 def test_unfitted_featurizer_says_how_to_fix():
     with pytest.raises(ValueError, match="not fitted"):
         StyleFeaturizer().transform(TEXTS)
+
+
+def test_within_batch_features_equal_the_pairwise_ones():
+    featurizer = StyleFeaturizer(StyleFeatureSettings(hashing_features=1 << 12)).fit(TEXTS)
+    features = featurizer.transform(TEXTS)
+    rows = np.array([3, 0, 2])
+    first, second = np.triu_indices(3, k=1)
+    np.testing.assert_allclose(
+        featurizer.pair_features_within(features, rows, first, second),
+        featurizer.pair_features(features, rows[first], features, rows[second]), rtol=1e-5, atol=1e-6,
+    )

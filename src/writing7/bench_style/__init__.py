@@ -1,0 +1,7 @@
+"""The LLM style-imitation benchmark (`writing7 bench-style`).
+
+An LLM (OpenAI-compatible endpoint or the offline SmolLM2) writes passages imitating chosen authors;
+the trained matcher scores them against the authors' real held-out text and against other authors,
+next to a neutral (un-prompted) generation and real control passages. Entry point:
+:func:`writing7.bench_style.run.run`; measures: :mod:`writing7.bench_style.measures`.
+"""

@@ -23,9 +23,9 @@ from writing7.bench_style.prompts import Prompt, build_prompts, clean_generation
 from writing7.bench_style.report import write_reports
 from writing7.bench_style.scoring import PairScorer
 from writing7.bench_style.summary import summarize_benchmark
-from writing7.progress import progress_disabled
 from writing7.config.bench_style import BenchStyleConfig
 from writing7.corpus import BookFile, discover_books, read_book
+from writing7.progress import progress_disabled
 from writing7.text.chunks import Chunk, make_chunks
 from writing7.text.sentences import split_sentences
 

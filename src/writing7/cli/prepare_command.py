@@ -23,6 +23,9 @@ def _summary(stats: dict[str, Any]) -> list[str]:
         kinds = ", ".join(f"{name} {count}" for name, count in info["pair_types"].items())
         lines.append(f"{split}: {info['authors']} authors, {info['books']} books, {info['pairs']} pairs ({kinds})")
     seconds = stats.get("seconds", {})
+    sharding = stats.get("sharding")
+    if sharding:
+        lines.append(f"shards: {sharding['shards']} ({sharding['computed']} computed, {sharding['reused']} reused)")
     lines.append("seconds: " + ", ".join(f"{phase} {value:.1f}" for phase, value in seconds.items()))
     return lines
 
@@ -53,7 +56,14 @@ def prepare(
     neighbour_backend: str | None = typer.Option(None, "--neighbour-backend", help="exact (blocked matmul, default) or faiss."),
     max_books: int | None = typer.Option(None, "--max-books", help="Debug: whole authors, alphabetically, up to this many books (0 = all)."),
     min_chunk_chars: int | None = typer.Option(None, "--min-chunk-chars", help="Drop passages shorter than this (default 400 characters)."),
-    workers: int | None = typer.Option(None, "--workers", help="Processes chunking books in parallel (default 2)."),
+    workers: int | None = typer.Option(None, "--workers", help="Processes chunking books in parallel, or CPUs of the local Ray when sharded (default 2)."),
+    force_sharded: bool | None = typer.Option(None, "--force-sharded", help="Chunk books in Ray tasks (pip install 'writing7\\[ray]'; docs/ray.md)."),
+    auto_shard: bool | None = typer.Option(None, "--auto-shard", help="Shard when the corpus has at least --sharded-switch-threshold files."),
+    sharded_switch_threshold: int | None = typer.Option(None, "--sharded-switch-threshold", help="Book files from which --auto-shard shards (default 2000)."),
+    books_per_shard: int | None = typer.Option(None, "--books-per-shard", help="Books per Ray task and shard file (default 16)."),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster to join (host:6379, ray://host:10001, auto); default: a local Ray."),
+    shard_wait_timeout_s: float | None = typer.Option(None, "--shard-wait-timeout-s", help="Seconds to wait for every shard file to be visible (default 60)."),
+    shard_max_retries: int | None = typer.Option(None, "--shard-max-retries", help="Retries of a shard task whose worker died (default 3)."),
 ) -> None:
     """Chunk, dedup, mine neighbour books, assign topics and draw train/validation/test pairs split by author."""
     # Imported here: the stage imports writing7.cli.common, whose package imports this module.
@@ -66,7 +76,9 @@ def prepare(
         n_same_author_per_book=n_same_author_per_book, train_ratio=train_ratio, val_ratio=val_ratio, seed=seed,
         embed_model=embed_model, embed_batch_size=embed_batch_size, max_seq_length=max_seq_length, device=device,
         dedup_min_books=dedup_min_books, neighbour_backend=neighbour_backend, max_books=max_books,
-        min_chunk_chars=min_chunk_chars, workers=workers,
+        min_chunk_chars=min_chunk_chars, workers=workers, force_sharded=force_sharded, auto_shard=auto_shard,
+        sharded_switch_threshold=sharded_switch_threshold, books_per_shard=books_per_shard, ray_address=ray_address,
+        shard_wait_timeout_s=shard_wait_timeout_s, shard_max_retries=shard_max_retries,
     )
     manifest = run(cfg, corpus=corpus, artifacts=artifacts, force=force)
     for line in _summary(manifest.stats):

@@ -18,6 +18,7 @@ DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"  # resolved to the copy packaged on PyP
 NEIGHBOUR_BACKENDS = ("exact", "faiss")
 EMBED_PRECISIONS = ("auto", "bf16", "fp32")
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+_RAY_ADDRESS = re.compile(r"^(auto|ray://[^\s/:]+(:\d+)?|[^\s/:]+:\d+)$")
 
 
 @dataclass
@@ -33,7 +34,15 @@ class PrepareConfig(StageConfig):
     min_stopword_ratio: float = option(0.3, "Drop passages whose share of English function words is lower (contents, indexes, other languages).")
     max_chunks_per_book: int = option(64, "Passages kept per book, a seeded sample of those that pass the filters.")
     max_books: int = option(0, "Debug: keep whole authors, alphabetically, until this many books (0 = every book).")
-    workers: int = option(2, "Processes reading and chunking books in parallel (1 = in this process).")
+    workers: int = option(2, "Processes reading and chunking books in parallel (1 = in this process); sharded: CPUs of the local Ray.")
+    # -- sharded prepare (Ray; docs/ray.md) -----------------------------------------------------------
+    force_sharded: bool = option(False, "Chunk books in Ray tasks writing shards to artifacts/tmp/prepare_shards (same dataset as without).")
+    auto_shard: bool = option(False, "Use the sharded path when the corpus has at least sharded_switch_threshold book files.")
+    sharded_switch_threshold: int = option(2000, "Book files from which auto_shard switches to the sharded path.")
+    books_per_shard: int = option(16, "Books chunked by one Ray task into one shard file (more, smaller shards balance load better).")
+    ray_address: str = option("", "Ray cluster to join (host:6379, ray://host:10001 or auto); empty = start a local Ray with `workers` CPUs.")
+    shard_wait_timeout_s: float = option(60.0, "Seconds stage B waits for every listed shard file to be visible (shared storage can lag).")
+    shard_max_retries: int = option(3, "Times Ray retries a shard task whose worker died or that hit an I/O error.")
     # -- dedup -----------------------------------------------------------------------------------
     dedup_min_books: int = option(
         2, "Drop a passage everywhere when its normalized text occurs in this many books or more (0 = no dedup)."
@@ -62,6 +71,7 @@ class PrepareConfig(StageConfig):
 
     def validate(self) -> None:
         self._validate_chunking()
+        self._validate_sharding()
         self._validate_embedding()
         self._validate_pairs()
         self._validate_splits()
@@ -76,6 +86,14 @@ class PrepareConfig(StageConfig):
             self.fail("max_chunks_per_book", "must be >= 2", "keep at least 2 passages per book so positives exist")
         if self.dedup_min_books == 1 or self.dedup_min_books < 0:
             self.fail("dedup_min_books", "must be 0 (off) or >= 2", "use 2 to drop text shared by any two books")
+
+    def _validate_sharding(self) -> None:
+        self.require_positive("sharded_switch_threshold", "books_per_shard", "shard_wait_timeout_s")
+        self.require_non_negative("shard_max_retries")
+        if self.ray_address and not (self.force_sharded or self.auto_shard):
+            self.fail("ray_address", "is set but sharding is off", "add --force-sharded (or --auto-shard) to use the cluster, or drop --ray-address")
+        if self.ray_address and not _RAY_ADDRESS.match(self.ray_address):
+            self.fail("ray_address", "is not a Ray address", "use host:port of the head (port 6379), ray://host:10001 or auto")
 
     def _validate_embedding(self) -> None:
         self.require_positive("num_chunks_for_embed", "embed_batch_size", "num_hard_negative_books")

@@ -119,27 +119,40 @@ class StyleFeaturizer:
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, texts: Sequence[str]) -> StyleFeaturizer:
+        self.fit_transform(texts)
+        return self
+
+    def fit_transform(self, texts: Sequence[str]) -> TextFeatures:
+        """Fit idf and z-scores on ``texts`` and return their features (one pass over the texts)."""
         if len(texts) < 2:
             raise ValueError(f"style features need at least 2 training texts to fit idf and z-scores, got {len(texts)}")
-        self.char_idf_ = _inverse_document_frequency(self._char_vectorizer.transform(texts))
-        self.word_idf_ = _inverse_document_frequency(self._word_vectorizer.transform(texts))
-        profiles = np.stack([function_word_rates(text) for text in texts])  # (n, F)
-        statistics = np.stack([text_statistics(text) for text in texts])  # (n, S)
-        self.profile_mean_, self.profile_scale_ = _mean_and_scale(profiles)
-        self.statistics_mean_, self.statistics_scale_ = _mean_and_scale(statistics)
-        return self
+        raw = self._raw_features(texts)
+        self.char_idf_ = _inverse_document_frequency(raw["char"])
+        self.word_idf_ = _inverse_document_frequency(raw["words"])
+        self.profile_mean_, self.profile_scale_ = _mean_and_scale(raw["profile"])
+        self.statistics_mean_, self.statistics_scale_ = _mean_and_scale(raw["statistics"])
+        return self._finish(raw)
 
     def transform(self, texts: Sequence[str]) -> TextFeatures:
         if not hasattr(self, "char_idf_"):
             raise ValueError("StyleFeaturizer is not fitted: call fit(training_texts) or load a saved model")
+        return self._finish(self._raw_features(texts))
+
+    def _raw_features(self, texts: Sequence[str]) -> dict:
+        """n-gram counts (sparse) and unscaled profile/statistics rows of ``texts``."""
         texts = list(texts)
-        profiles = np.stack([function_word_rates(text) for text in texts]) if texts else np.zeros((0, len(FUNCTION_WORDS)), np.float32)
-        statistics = np.stack([text_statistics(text) for text in texts]) if texts else np.zeros((0, len(STATISTIC_NAMES)), np.float32)
+        return {
+            "char": self._char_vectorizer.transform(texts), "words": self._word_vectorizer.transform(texts),
+            "profile": np.stack([function_word_rates(text) for text in texts]) if texts else np.zeros((0, len(FUNCTION_WORDS)), np.float32),
+            "statistics": np.stack([text_statistics(text) for text in texts]) if texts else np.zeros((0, len(STATISTIC_NAMES)), np.float32),
+        }
+
+    def _finish(self, raw: dict) -> TextFeatures:
         return TextFeatures(
-            char=_weighted_tfidf(self._char_vectorizer.transform(texts), self.char_idf_),
-            words=_weighted_tfidf(self._word_vectorizer.transform(texts), self.word_idf_),
-            profile=((profiles - self.profile_mean_) / self.profile_scale_).astype(np.float32),
-            statistics=((statistics - self.statistics_mean_) / self.statistics_scale_).astype(np.float32),
+            char=_weighted_tfidf(raw["char"], self.char_idf_),
+            words=_weighted_tfidf(raw["words"], self.word_idf_),
+            profile=((raw["profile"] - self.profile_mean_) / self.profile_scale_).astype(np.float32),
+            statistics=((raw["statistics"] - self.statistics_mean_) / self.statistics_scale_).astype(np.float32),
         )
 
     # -- pair features ----------------------------------------------------------------------
@@ -148,13 +161,16 @@ class StyleFeaturizer:
         """Symmetric features of the pairs (first[rows_first[k]], second[rows_second[k]]), shape (p, k)."""
         char_cosine = _row_dot(first.char, rows_first, second.char, rows_second)  # (p,)
         word_cosine = _row_dot(first.words, rows_first, second.words, rows_second)  # (p,)
-        profile_a, profile_b = first.profile[rows_first], second.profile[rows_second]  # (p, F)
-        norms = np.linalg.norm(profile_a, axis=1) * np.linalg.norm(profile_b, axis=1) + 1e-8
-        profile_cosine = np.sum(profile_a * profile_b, axis=1) / norms  # (p,)
-        delta = np.mean(np.abs(profile_a - profile_b), axis=1)  # (p,) Burrows' Delta
-        statistics = np.abs(first.statistics[rows_first] - second.statistics[rows_second])  # (p, S)
-        scalars = np.stack([char_cosine, word_cosine, profile_cosine, delta], axis=1)
-        return np.concatenate([scalars, statistics], axis=1).astype(np.float32)
+        return _combine(first, rows_first, second, rows_second, char_cosine, word_cosine)
+
+    @staticmethod
+    def pair_features_within(features: TextFeatures, rows: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """``pair_features(features, rows[first], features, rows[second])`` for many pairs among few rows
+        (a training batch): TF-IDF cosines from one (b, b) Gram matrix instead of p sparse row products."""
+        char = features.char[rows]  # (b, H)
+        words = features.words[rows]  # (b, H)
+        char_gram, word_gram = (char @ char.T).toarray(), (words @ words.T).toarray()  # (b, b) each
+        return _combine(features, rows[first], features, rows[second], char_gram[first, second], word_gram[first, second])
 
     # -- persistence --------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
@@ -187,6 +203,17 @@ class StyleFeaturizer:
         for name in ("profile_mean", "profile_scale", "statistics_mean", "statistics_scale"):
             setattr(featurizer, f"{name}_", np.asarray(state[name], dtype=np.float32))
         return featurizer
+
+
+def _combine(first: TextFeatures, rows_first: np.ndarray, second: TextFeatures, rows_second: np.ndarray, char_cosine: np.ndarray, word_cosine: np.ndarray) -> np.ndarray:
+    """Pair features in the order of :attr:`StyleFeaturizer.PAIR_FEATURE_NAMES`, (p, k) float32."""
+    profile_a, profile_b = first.profile[rows_first], second.profile[rows_second]  # (p, F)
+    norms = np.linalg.norm(profile_a, axis=1) * np.linalg.norm(profile_b, axis=1) + 1e-8
+    profile_cosine = np.sum(profile_a * profile_b, axis=1) / norms  # (p,)
+    delta = np.mean(np.abs(profile_a - profile_b), axis=1)  # (p,) Burrows' Delta
+    statistics = np.abs(first.statistics[rows_first] - second.statistics[rows_second])  # (p, S)
+    scalars = np.stack([char_cosine, word_cosine, profile_cosine, delta], axis=1)  # (p, 4)
+    return np.concatenate([scalars, statistics], axis=1).astype(np.float32)
 
 
 def _inverse_document_frequency(counts: sp.csr_matrix) -> np.ndarray:

@@ -1,13 +1,14 @@
 """Stage B of prepare: chunked books -> dedup -> splits -> embeddings -> neighbours -> topics -> pairs.
 
 :func:`build_dataset` is the one code path after chunking: the single-process stage and the sharded
-(Ray) stage both call it on the :class:`~writing7.prepare.chunking.BookChunks` of every book, in
-book-id order, and so produce the same dataset for the same inputs and seed.
+(Ray) stage both call it on the :class:`~writing7.prepare.chunking.BookChunks` of every book (in
+any order: they are sorted by book id first), and so produce the same dataset for the same inputs
+and seed. Phases: dedup, split (by author), embed (book centroids), neighbours (per split), topics,
+pairs, dataset (HF conversion); each is timed by a :class:`~writing7.prepare.phases.PhaseTimer`.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -28,9 +29,6 @@ from writing7.prepare.splits import SPLITS, split_authors
 from writing7.prepare.topics import assign_topics
 from writing7.text.chunks import sample_chunks
 
-logger = logging.getLogger(__name__)
-
-
 def chunk_stats(books: Sequence[BookChunks]) -> dict[str, Any]:
     """Books and passages after stage A: found, skipped (with reasons), windows, filtered, sampled."""
     skipped = Counter(book.skip_reason for book in books if book.skip_reason)
@@ -45,10 +43,6 @@ def chunk_stats(books: Sequence[BookChunks]) -> dict[str, Any]:
     }
 
 
-def _no_examples(reason: str) -> ValueError:
-    return ValueError(f"no training examples were created: {reason}")
-
-
 def embed_centroids(books: Sequence[BookChunks], cfg: PrepareConfig, encoder: ChunkEncoder) -> tuple[np.ndarray, dict[str, Any]]:
     """(books, dim) centroids of up to ``num_chunks_for_embed`` passages per book, and embedding stats."""
     samples = [sample_chunks(book.chunks, cfg.num_chunks_for_embed, cfg.seed) for book in books]
@@ -59,6 +53,32 @@ def embed_centroids(books: Sequence[BookChunks], cfg: PrepareConfig, encoder: Ch
     embeddings = encoder.encode(texts, batch_size=cfg.embed_batch_size, progress=True)  # (texts, dim)
     stats = {"model": cfg.embed_model, "dtype": dtype, "bf16_check_min_cosine": encoder.bf16_check_cosine, "chunks_embedded": len(texts)}
     return book_centroids(embeddings, owners, len(books)), stats
+
+
+def _dedup(book_chunks: Sequence[BookChunks], cfg: PrepareConfig, stats: dict[str, Any]) -> list[BookChunks]:
+    """Books that still have passages after the cross-book dedup; raises when none is left."""
+    books, dedup = drop_shared_chunks([book for book in book_chunks if book.chunks], min_books=cfg.dedup_min_books)
+    stats["dedup"] = dedup.to_dict()
+    books = [book for book in books if book.chunks]
+    if not books:
+        raise ValueError(
+            f"no training examples were created: none of {stats['books_found']} books kept a passage "
+            f"({stats['chunks_dropped_by_filter']} dropped by the length/English filters, {dedup.dropped_shared} by dedup): "
+            "lower --min-chunk-chars / min_stopword_ratio, raise --dedup-min-books, or check that the books are English prose"
+        )
+    return books
+
+
+def _neighbours(books: Sequence[BookChunks], centroids: np.ndarray, members: dict[str, list[int]], cfg: PrepareConfig) -> dict[str, list[list[int]]]:
+    """Per split, each book's nearest other-author books *of the same split* (pairs never cross splits)."""
+    device = resolve_device(cfg.device)
+    return {
+        split: neighbour_books(
+            centroids[indices], [books[i].author for i in indices], cfg.num_hard_negative_books,
+            backend=cfg.neighbour_backend, device=device,
+        )
+        for split, indices in members.items()
+    }
 
 
 def _split_books(books: Sequence[BookChunks], topics: list[np.ndarray], members: list[int], neighbours: list[list[int]]) -> SplitBooks:
@@ -73,57 +93,44 @@ def build_dataset(
 ) -> tuple[DatasetDict, dict[str, Any]]:
     """The pair ``DatasetDict`` (train / validation / test) and its stats for the manifest.
 
-    ``book_chunks`` must be in book-id order (as :func:`writing7.corpus.discover_books` returns
-    them); ``encoder`` defaults to ``cfg.embed_model``; ``timer`` collects seconds and peak RSS per phase.
+    ``book_chunks`` may come in any order (they are sorted by book id, so shards can be merged in
+    any order); ``encoder`` defaults to ``cfg.embed_model``; ``timer`` collects seconds and peak
+    RSS per phase.
     """
     timer = timer or PhaseTimer()
+    book_chunks = sorted(book_chunks, key=lambda book: book.book_id)
     stats: dict[str, Any] = chunk_stats(book_chunks)
     with timer.phase("dedup"):
-        books, dedup = drop_shared_chunks([book for book in book_chunks if book.chunks], min_books=cfg.dedup_min_books)
-        books = [book for book in books if book.chunks]
-    stats["dedup"] = dedup.to_dict()
-    if not books:
-        raise _no_examples(
-            f"none of {stats['books_found']} books kept a passage ({stats['chunks_dropped_by_filter']} dropped by the "
-            f"length/English filters, {dedup.dropped_shared} by dedup): lower --min-chunk-chars / min_stopword_ratio, "
-            "raise --dedup-min-books, or check that the books are English prose"
-        )
+        books = _dedup(book_chunks, cfg, stats)
     with timer.phase("split"):
         assignment = split_authors(Counter(book.author for book in books), train_ratio=cfg.train_ratio, val_ratio=cfg.val_ratio, seed=cfg.seed)
+        members = {split: [i for i, book in enumerate(books) if assignment[book.author] == split] for split in SPLITS}
     with timer.phase("embed"):
         encoder = encoder or ChunkEncoder.load(cfg.embed_model, device=cfg.device, max_seq_length=cfg.max_seq_length, precision=cfg.embed_precision)
         centroids, stats["embedding"] = embed_centroids(books, cfg, encoder)
     stats["embedding"]["chunks_per_second"] = round(stats["embedding"]["chunks_embedded"] / max(timer.seconds["embed"], 1e-9), 1)
+    with timer.phase("neighbours"):
+        neighbours = _neighbours(books, centroids, members, cfg)
     with timer.phase("topics"):
         flat_topics = assign_topics([chunk.text for book in books for chunk in book.chunks], num_topics=cfg.num_topics, seed=cfg.seed)
         topics = np.split(flat_topics, np.cumsum([len(book.chunks) for book in books])[:-1])
     stats["topic_sizes"] = np.bincount(flat_topics, minlength=cfg.num_topics).tolist()
-    members = {split: [i for i, book in enumerate(books) if assignment[book.author] == split] for split in SPLITS}
-    with timer.phase("neighbours"):
-        device = resolve_device(cfg.device)
-        neighbours = {
-            split: neighbour_books(centroids[indices], [books[i].author for i in indices], cfg.num_hard_negative_books, backend=cfg.neighbour_backend, device=device)
-            for split, indices in members.items()
-        }
     counts = PairCounts(cfg.n_positive_per_book, cfg.n_negative_per_book, cfg.n_same_author_per_book, cfg.hard_negative_fraction, cfg.topic_negative_fraction)
     with timer.phase("pairs"):
         rows = {split: make_pairs(_split_books(books, topics, members[split], neighbours[split]), counts, seed=cfg.seed) for split in SPLITS}
-    if not rows["train"]:
-        raise _no_examples("the train split has no pairs: its books have fewer than 2 passages; lower --min-chunk-chars or raise --max-chunks-per-book")
     with timer.phase("dataset"):
         exported = {split: to_dataset(rows[split], split) for split in SPLITS}
-    dataset = DatasetDict({split: exported[split][0] for split in SPLITS})
-    stats.update(_split_stats(books, members, rows, exported, dedup_kept=sum(len(book.chunks) for book in books)))
+    stats.update(_split_stats(books, members, rows, exported))
     stats.update(timer.to_dict())
-    return dataset, stats
+    return DatasetDict({split: exported[split][0] for split in SPLITS}), stats
 
 
 def _split_stats(
     books: Sequence[BookChunks], members: dict[str, list[int]], rows: dict[str, list[dict[str, Any]]],
-    exported: dict[str, tuple[Any, str]], *, dedup_kept: int,
+    exported: dict[str, tuple[Any, str]],
 ) -> dict[str, Any]:
     return {
-        "chunks_kept": dedup_kept,
+        "chunks_kept": sum(len(book.chunks) for book in books),
         "books_used": len(books),
         "splits": {
             split: {

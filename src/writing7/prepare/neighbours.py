@@ -30,7 +30,7 @@ def exact_top_k(
     k = min(k, len(keys))
     device = torch.device(device)
     if device.type == "cuda":
-        return _torch_top_k(queries, keys, k, device=device, block_rows=block_rows)
+        return torch_top_k(queries, keys, k, device=device, block_rows=block_rows)
     keys_t = np.ascontiguousarray(keys, dtype=np.float32).T  # (dim, keys)
     scores = np.empty((len(queries), k), dtype=np.float32)
     indices = np.empty((len(queries), k), dtype=np.int64)
@@ -44,7 +44,11 @@ def exact_top_k(
     return scores, indices
 
 
-def _torch_top_k(queries: np.ndarray, keys: np.ndarray, k: int, *, device: torch.device, block_rows: int) -> tuple[np.ndarray, np.ndarray]:
+def torch_top_k(
+    queries: np.ndarray, keys: np.ndarray, k: int, *, device: torch.device | str = "cuda", block_rows: int = BLOCK_ROWS
+) -> tuple[np.ndarray, np.ndarray]:
+    """The GPU path of :func:`exact_top_k`: float32 inputs, bf16 products, ``torch.topk`` per block."""
+    k = min(k, len(keys))
     keys_device = torch.as_tensor(keys, dtype=torch.float32, device=device).to(torch.bfloat16)  # (keys, dim)
     scores, indices = [], []
     for start in range(0, len(queries), block_rows):

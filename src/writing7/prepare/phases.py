@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Iterator
 
 import psutil
 
+logger = logging.getLogger(__name__)
 SAMPLE_SECONDS = 0.05
 
 
@@ -34,6 +36,7 @@ class PhaseTimer:
                 peak[0] = max(peak[0], self._rss())
 
         sampler = threading.Thread(target=sample, name=f"rss-{name}", daemon=True)
+        logger.info("prepare: %s ...", name)
         start = time.perf_counter()
         sampler.start()
         try:
@@ -43,6 +46,7 @@ class PhaseTimer:
             sampler.join()
             self.seconds[name] = round(time.perf_counter() - start, 3)
             self.peak_rss_mb[name] = round(max(peak[0], self._rss()) / 2**20, 1)
+            logger.info("prepare: %s done in %.1f s (peak RSS %.0f MiB)", name, self.seconds[name], self.peak_rss_mb[name])
 
     def _rss(self) -> int:
         return self._process.memory_info().rss

@@ -15,6 +15,7 @@ import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import datasets
 
@@ -23,9 +24,10 @@ from writing7.progress import progress_disabled
 from writing7.config.prepare import PrepareConfig
 from writing7.corpus import BookFile, discover_books
 from writing7.models.bi_encoder import resolve_base_model
-from writing7.prepare.chunking import chunk_books, select_books
+from writing7.prepare.chunking import BookChunks, chunk_books, select_books
 from writing7.prepare.dataset import build_dataset
 from writing7.prepare.phases import PhaseTimer
+from writing7.prepare.sharding import chunk_books_sharded, remove_shards, use_sharding
 
 logger = logging.getLogger(__name__)
 STAGE = "prepare"
@@ -58,10 +60,21 @@ def _datasets_progress() -> Iterator[None]:
             datasets.enable_progress_bars()
 
 
+def _chunk(
+    books: Sequence[BookFile], cfg: PrepareConfig, *, layout: ArtifactLayout, corpus_hash: str, timer: PhaseTimer
+) -> tuple[list[BookChunks], dict[str, Any] | None]:
+    """Stage A in this process (a process pool), or in Ray tasks when sharding is on (then with its stats)."""
+    if use_sharding(cfg, len(books)):
+        return chunk_books_sharded(books, cfg, directory=layout.shards, corpus_hash=corpus_hash, timer=timer)
+    with timer.phase("chunk"):
+        return chunk_books(books, cfg), None
+
+
 def run(cfg: PrepareConfig, *, corpus: Path, artifacts: Path | None = None, force: bool = False) -> Manifest:
     """Prepare the pair dataset from ``corpus`` into ``artifacts/data/processed``; returns its manifest."""
     corpus = require_input(Path(corpus), stage="ingest", what="corpus directory")
-    output = ArtifactLayout.from_env(artifacts).processed
+    layout = ArtifactLayout.from_env(artifacts)
+    output = layout.processed
     books = select_books(discover_books(corpus), cfg.max_books)
     inputs = {"corpus": hash_books(books), "embed_model": hash_model(cfg.embed_model)}
     if not force and is_current(output, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
@@ -71,13 +84,16 @@ def run(cfg: PrepareConfig, *, corpus: Path, artifacts: Path | None = None, forc
             return manifest
     logger.info("prepare: %d books from %s", len(books), corpus)
     timer = PhaseTimer()
-    with timer.phase("chunk"):
-        book_chunks = chunk_books(books, cfg)
+    book_chunks, sharding = _chunk(books, cfg, layout=layout, corpus_hash=inputs["corpus"], timer=timer)
     dataset, stats = build_dataset(book_chunks, cfg, timer=timer)
+    if sharding is not None:
+        stats["sharding"] = sharding
     with atomic_directory(output) as temporary:
         with timer.phase("save"), _datasets_progress():
             dataset.save_to_disk(str(temporary))
         stats.update(timer.to_dict())
         manifest = finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs, stats=stats)
+    if sharding is not None:
+        remove_shards(layout.shards)
     logger.info("prepare: %s", ", ".join(f"{split} {info['pairs']} pairs" for split, info in stats["splits"].items()))
     return manifest

@@ -85,6 +85,11 @@ class Lines:
         return [(index, match) for index, match in found if match]
 
 
+def _starts_capitalized(line: str) -> bool:
+    first_letter = next((character for character in line if character.isalpha()), "")
+    return first_letter.isupper()
+
+
 def _is_blank(line: str) -> bool:
     return not line.strip()
 
@@ -201,7 +206,8 @@ def _body_removals(body: Lines, findings: Findings) -> list[bool]:
     zone = range(min(CREDIT_ZONE_LINES, len(lines)))
     credits = [index for index, _ in body.matches(patterns.CREDIT_ANYWHERE)]
     credits += [index for index in zone if patterns.CREDIT_NEAR_START.match(body.lowered[index])]
-    for index in credits:
+    # A credit line opens with a capital ("Produced by"); prose says "...the effect\nproduced by it".
+    for index in filter(lambda index: _starts_capitalized(lines[index]), credits):
         end = _paragraph_end(lines, index)
         if end - index <= CREDIT_MAX_LINES:
             findings.found("producer_credit")
@@ -223,6 +229,8 @@ def _drop_notes(body: Lines, keep: list[bool], findings: Findings) -> None:
     """Unbracketed transcriber's notes: a section near the start, everything after one near the end."""
     lines = body.lines
     for index, _ in body.matches(patterns.NOTE_HEADING):
+        if not _starts_capitalized(lines[index]):
+            continue  # "...as the\ntranscriber's note says" is prose
         findings.found("transcriber_note")
         end = len(lines) if index >= TRAILING_NOTE_FRACTION * len(lines) else _section_end(lines, index)
         start = _paragraph_start(lines, index)

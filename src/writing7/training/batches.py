@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import Dataset
 
 from writing7.models.bi_encoder import pad_token_ids
-from writing7.models.style_features import TextFeatures, pair_feature_tensor
+from writing7.models.style_features import StyleFeaturizer, TextFeatures, pair_feature_tensor
 from writing7.training.data import ChunkTable, PairTable
 from writing7.training.sampler import BookBatchSampler
 
@@ -60,7 +60,7 @@ class ContrastiveBatches(Dataset):
         batch = {
             "books": torch.from_numpy(books), "authors": torch.from_numpy(authors), "topics": torch.from_numpy(topics),
             "pair_first": torch.from_numpy(first), "pair_second": torch.from_numpy(second),
-            "pair_features": pair_feature_tensor(self.features, rows[first], rows[second]),
+            "pair_features": self._within_batch_features(rows, first, second),
             "pair_targets": torch.from_numpy(np.stack([books[first] == books[second], authors[first] == authors[second]], axis=1).astype(np.float32)),
             "same_topic": torch.from_numpy((topics[first] == topics[second]) & (topics[first] >= 0)),
             "topic_pair_mask": torch.from_numpy((authors[first] != authors[second]) & (topics[first] >= 0) & (topics[second] >= 0)),
@@ -70,6 +70,12 @@ class ContrastiveBatches(Dataset):
             all_rows = self._add_distillation(batch, rows, step)
         batch["input_ids"], batch["attention_mask"] = pad_token_ids([self.token_ids[row] for row in all_rows], self.pad_id)
         return batch
+
+    def _within_batch_features(self, rows: np.ndarray, first: np.ndarray, second: np.ndarray) -> torch.Tensor:
+        """(p, k) classical features of all in-batch pairs ((p, 0) when style features are off)."""
+        if self.features is None:
+            return torch.zeros((len(first), 0), dtype=torch.float32)
+        return torch.from_numpy(StyleFeaturizer.pair_features_within(self.features, rows, first, second))
 
     def _add_distillation(self, batch: dict[str, torch.Tensor], rows: np.ndarray, step: int) -> np.ndarray:
         """Append distillation pairs' texts after the chunks; their positions go into ``batch``."""

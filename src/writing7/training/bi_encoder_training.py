@@ -58,8 +58,8 @@ def build_parts(cfg: TrainConfig, chunks: ChunkTable, pairs: PairTable) -> tuple
     featurizer = features = None
     if cfg.style_features:
         settings = StyleFeatureSettings(cfg.char_ngram_min, cfg.char_ngram_max, cfg.hashing_features)
-        featurizer = StyleFeaturizer(settings).fit(chunks.texts)
-        features = featurizer.transform(chunks.texts)
+        featurizer = StyleFeaturizer(settings)
+        features = featurizer.fit_transform(chunks.texts)
     head = PairHead(
         encoder.embedding_dim, featurizer.num_pair_features if featurizer else 0, hidden=cfg.pair_head_hidden,
         dropout=cfg.pair_head_dropout, use_embedding_features=cfg.pair_head_embedding_features,

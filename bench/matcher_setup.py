@@ -1,0 +1,83 @@
+"""What the serving and scoring benchmarks share: which model to use, and passages to score.
+
+Model choice, in order: ``--model DIR``; a trained Writing7 model (with calibration) under
+``$WRITING7_ARTIFACTS`` or ``./artifacts``; else a model built here from the packaged
+all-MiniLM-L6-v2 with an *untrained* pair head (style features fitted on the passages), which the
+benchmarks serve with ``--uncalibrated``. The report says which one ran.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("WRITING7_QUIET", "1")
+
+SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "gutenberg"
+FIXTURE_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "corpus"
+
+
+def trained_model() -> Path | None:
+    """A trained, calibrated model folder under the usual artifacts roots, if one exists."""
+    roots = [Path(os.environ["WRITING7_ARTIFACTS"])] if os.environ.get("WRITING7_ARTIFACTS") else []
+    roots += [Path("artifacts"), Path(__file__).resolve().parents[1] / "artifacts"]
+    for root in roots:
+        model = root / "models" / "book_matcher_contrastive" / "final"
+        if (model / "writing7_model.json").is_file() and (model / "calibration.json").is_file():
+            return model
+    return None
+
+
+def build_untrained_minilm(directory: Path, texts: list[str], *, max_seq_length: int = 256) -> Path:
+    """all-MiniLM-L6-v2 bi-encoder + a seeded, untrained pair head + style features fitted on ``texts``."""
+    import torch
+
+    from writing7.models.bi_encoder import BiEncoder
+    from writing7.models.matcher import MatcherModel
+    from writing7.models.pair_head import PairHead
+    from writing7.models.style_features import StyleFeaturizer
+
+    torch.manual_seed(0)
+    encoder = BiEncoder.from_base("all-MiniLM-L6-v2", max_seq_length=max_seq_length)
+    featurizer = StyleFeaturizer().fit(texts)
+    head = PairHead(encoder.embedding_dim, featurizer.num_pair_features)
+    info = {"base_model": "all-MiniLM-L6-v2", "note": "benchmark model: packaged MiniLM, untrained pair head"}
+    MatcherModel(encoder, head, featurizer, info, device="cpu").save(directory)
+    return directory
+
+
+def choose_model(model: Path | None, work: Path, texts: list[str]) -> tuple[Path, bool, str]:
+    """``(model folder, uncalibrated, description)``."""
+    if model is not None:
+        calibrated = (Path(model) / "calibration.json").is_file()
+        return Path(model), not calibrated, f"given model {model}" + ("" if calibrated else " (no calibration: --uncalibrated)")
+    found = trained_model()
+    if found is not None:
+        return found, False, f"trained model {found}"
+    built = build_untrained_minilm(work / "minilm-untrained", texts[:500])
+    return built, True, "all-MiniLM-L6-v2 with an untrained pair head (no trained model found), served --uncalibrated"
+
+
+def passages(count: int, *, words: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``count`` distinct ``(author, passage)`` of ``words`` words from the shared corpus (fixtures if absent)."""
+    from writing7.corpus import discover_books, read_book
+
+    corpus = SHARED_CORPUS if SHARED_CORPUS.is_dir() else FIXTURE_CORPUS
+    books = discover_books(corpus)
+    random.Random(seed).shuffle(books)
+    per_book = 2 * count // len(books) + 1  # short books give fewer; stop at count
+    found: list[tuple[str, str]] = []
+    for book in books:
+        tokens = re.sub(r"\s+", " ", read_book(book.path).text).split(" ")
+        middle = len(tokens) // 4  # skip front matter
+        for start in range(middle, len(tokens) - words, words * 3)[:per_book]:
+            found.append((book.author, " ".join(tokens[start:start + words])))
+        if len(found) >= count:
+            break
+    if len(found) < count:
+        raise SystemExit(f"only {len(found)} passages of {words} words in {corpus}; ask for fewer")
+    return found[:count]

@@ -1,0 +1,165 @@
+"""Serving throughput: the micro-batched service vs a naive one-request-one-forward service.
+
+Both are the same app (`writing7 serve` in a uvicorn subprocess on 127.0.0.1), once with
+micro-batching on (``--max-batch-size``, ``--max-wait-ms``) and once with ``--no-batching
+--max-batch-size 1`` (every request runs its own forward in a worker thread). A real HTTP client
+(httpx, asyncio) sends ``--requests`` ``POST /v1/score`` requests, each a distinct pair of passages
+(no text repeats, so batching gains nothing from de-duplication), ``--concurrency`` at a time, after
+a warm-up. Reported: errors, pairs/s, p50/p99 latency, the server's mean batch size, and the ratio.
+
+Usage::
+
+    python bench/serve.py --requests 2000 --concurrency 64 --words 60
+    python bench/serve.py --model artifacts/models/book_matcher_contrastive/final
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from matcher_setup import choose_model, passages  # noqa: E402
+
+STARTUP_SECONDS = 300
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(model: Path, *, uncalibrated: bool, batching: bool, max_batch_size: int, max_wait_ms: float, threads: int) -> tuple[subprocess.Popen, str]:
+    import httpx
+
+    port = free_port()
+    command = [sys.executable, "-m", "writing7", "--quiet", "serve", "--model", str(model), "--port", str(port),
+               "--max-batch-size", str(max_batch_size), "--max-wait-ms", str(max_wait_ms), "--log-level", "warning",
+               "--batching" if batching else "--no-batching", *(["--uncalibrated"] if uncalibrated else [])]
+    environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}: {process.stderr.read()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).json().get("model_loaded"):
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    stop_server(process)
+    raise SystemExit(f"server did not start within {STARTUP_SECONDS} s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=20)
+
+
+async def drive(url: str, pairs: list[tuple[str, str]], concurrency: int) -> dict:
+    """Send every pair once, ``concurrency`` in flight; latencies in seconds and error count."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    latencies: list[float] = []
+    errors: list[str] = []
+    queue: asyncio.Queue = asyncio.Queue()
+    for pair in pairs:
+        queue.put_nowait(pair)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            text1, text2 = queue.get_nowait()
+            started = time.perf_counter()
+            try:
+                response = await client.post(f"{url}/v1/score", json={"text1": text1, "text2": text2})
+                if response.status_code != 200 or "p_same_book" not in response.json():
+                    errors.append(f"HTTP {response.status_code}: {response.text[:200]}")
+            except httpx.HTTPError as error:
+                errors.append(f"{type(error).__name__}: {error}")
+            latencies.append(time.perf_counter() - started)
+
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(600.0)) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    return {"latencies": latencies, "errors": errors, "wall": wall}
+
+
+def measure(model: Path, pairs: list, warmup: list, *, uncalibrated: bool, batching: bool, concurrency: int,
+            max_batch_size: int, max_wait_ms: float, threads: int) -> dict:
+    import httpx
+
+    process, url = start_server(model, uncalibrated=uncalibrated, batching=batching, max_batch_size=max_batch_size,
+                                max_wait_ms=max_wait_ms, threads=threads)
+    try:
+        asyncio.run(drive(url, warmup, concurrency))
+        result = asyncio.run(drive(url, pairs, concurrency))
+        batching_stats = httpx.get(f"{url}/v1/model", timeout=30).json()["batching"]["score"]
+    finally:
+        stop_server(process)
+    latencies = np.array(result["latencies"]) * 1000.0
+    return {
+        "batching": batching, "max_batch_size": max_batch_size, "requests": len(pairs), "errors": len(result["errors"]),
+        "first_errors": result["errors"][:3], "wall_s": round(result["wall"], 2), "pairs_per_s": round(len(pairs) / result["wall"], 2),
+        "p50_ms": round(float(np.percentile(latencies, 50)), 1), "p99_ms": round(float(np.percentile(latencies, 99)), 1),
+        "server_mean_batch": batching_stats["mean_batch_items"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help="Model folder (default: a trained one under artifacts, else MiniLM with an untrained head).")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--baseline-requests", type=int, default=0, help="Requests for the naive server (default: --requests).")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--words", type=int, default=60, help="Words per passage.")
+    parser.add_argument("--max-batch-size", type=int, default=64)
+    parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--warmup", type=int, default=64, help="Requests sent before timing.")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads of the server.")
+    parser.add_argument("--output", type=Path, help="Also write the report as JSON here.")
+    args = parser.parse_args()
+
+    baseline_requests = args.baseline_requests or args.requests
+    needed = 2 * (args.requests + args.warmup)
+    texts = [text for _, text in passages(needed, words=args.words)]
+    pairs = list(zip(texts[0:needed:2], texts[1:needed:2]))
+    warmup, timed = pairs[: args.warmup], pairs[args.warmup:]
+    with tempfile.TemporaryDirectory() as work:
+        model, uncalibrated, description = choose_model(args.model, Path(work), texts)
+        print(f"model: {description}", flush=True)
+        common = {"uncalibrated": uncalibrated, "concurrency": args.concurrency, "max_wait_ms": args.max_wait_ms, "threads": args.threads}
+        batched = measure(model, timed, warmup, batching=True, max_batch_size=args.max_batch_size, **common)
+        print(json.dumps(batched), flush=True)
+        naive = measure(model, timed[:baseline_requests], warmup, batching=False, max_batch_size=1, **common)
+        print(json.dumps(naive), flush=True)
+    report = {"model": description, "words_per_passage": args.words, "concurrency": args.concurrency, "cpu_count": os.cpu_count(),
+              "batched": batched, "naive": naive, "speedup": round(batched["pairs_per_s"] / naive["pairs_per_s"], 2)}
+    print(f"\n{'server':<12}{'requests':>9}{'errors':>8}{'pairs/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'mean batch':>12}")
+    for name, row in (("batched", batched), ("naive", naive)):
+        print(f"{name:<12}{row['requests']:>9}{row['errors']:>8}{row['pairs_per_s']:>10}{row['p50_ms']:>10}{row['p99_ms']:>10}{row['server_mean_batch']:>12}")
+    print(f"speed-up (pairs/s, batched / naive): {report['speedup']}x")
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""One test through a real uvicorn process started by `writing7 serve` on 127.0.0.1."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+STARTUP_SECONDS = 120  # importing torch + transformers on a busy 2-core machine
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(process: subprocess.Popen, url: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"`writing7 serve` exited with {process.returncode}: {process.stdout.read()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).json().get("model_loaded"):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"`writing7 serve` did not become healthy within {STARTUP_SECONDS} s")
+
+
+@pytest.fixture()
+def server(calibrated_matcher_dir):
+    port = free_port()
+    environment = {**os.environ, "WRITING7_API_KEY": "k3y", "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "writing7", "--quiet", "serve", "--model", str(calibrated_matcher_dir), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(process, url)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def test_a_real_server_answers_like_the_python_api(server, calibrated_matcher_dir, passages):
+    from writing7.inference.matcher import Matcher
+
+    body = {"text1": passages[0], "text2": passages[-1]}
+    assert httpx.post(f"{server}/v1/score", json=body, timeout=30).status_code == 401
+    response = httpx.post(f"{server}/v1/score", json=body, headers={"Authorization": "Bearer k3y"}, timeout=30)
+    assert response.status_code == 200
+    assert response.json() == Matcher.load(calibrated_matcher_dir).score(passages[0], passages[-1])
