@@ -4,8 +4,10 @@ Layout: ``CORPUS/{author}/{title}.txt``. A book's id is its path relative to the
 the ``.txt`` suffix, so ``alcott-louisa-may/little-women.txt`` is ``alcott-louisa-may/little-women``;
 the author is the first folder. Deeper files are allowed and keep their folders in the title
 (``dickens/vol1/bleak-house.txt`` -> author ``dickens``, title ``vol1/bleak-house``). A file directly
-under the corpus root has no author folder; it becomes its own author (author = title = file stem)
-with a warning, so that it can never make a false same-author pair.
+under the corpus root has no author folder; it becomes its own author (author = title = file
+stem, id ``stem/stem``) with a warning, so that it can never make a false same-author pair. Files
+and folders whose names start with ``.`` are ignored; :func:`folders_without_books` lists the
+folders that hold no ``.txt`` file, for the standardize report.
 """
 
 from __future__ import annotations

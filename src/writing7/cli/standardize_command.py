@@ -9,6 +9,7 @@ import typer
 from writing7.cli import app
 from writing7.cli.common import user_errors
 from writing7.config.standardize import StandardizeConfig
+from writing7.stages.standardize import REPORT_NAME, run
 
 
 @app.command("standardize")
@@ -22,9 +23,6 @@ def standardize(
     force: bool = typer.Option(False, "--force", help="Redo even when the output is current."),
 ) -> None:
     """Decode, normalize and strip Project Gutenberg boilerplate from every book; exit 1 if none is usable."""
-    # Imported here: the stage imports writing7.cli.common, whose package imports this module.
-    from writing7.stages.standardize import REPORT_NAME, run
-
     cfg = StandardizeConfig.load(config, workers=workers, min_kept_fraction=min_kept_fraction)
     stats = run(cfg, source=source, output=out, force=force).stats
     typer.echo(

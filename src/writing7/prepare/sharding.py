@@ -32,7 +32,7 @@ from writing7.config.prepare import PrepareConfig
 from writing7.corpus import BookFile
 from writing7.prepare.chunking import BookChunks, chunk_book
 from writing7.prepare.phases import PhaseTimer
-from writing7.prepare.ray_runtime import ray_session, run_tasks
+from writing7.prepare.ray_runtime import import_ray, ray_session, run_tasks
 from writing7.prepare.shard_manifest import Shard, ShardManifest, plan_shards
 from writing7.progress import progress_disabled
 
@@ -154,6 +154,7 @@ def chunk_books_sharded(
     ``corpus_hash`` identifies the books' bytes (the prepare manifest's ``corpus`` input); shards of a
     previous run with the same hash and stage-A settings are reused when their SHA-256 still matches.
     """
+    import_ray()  # fail with the install hint before writing anything
     shards = plan_shards(books, cfg.books_per_shard)
     directory.mkdir(parents=True, exist_ok=True)
     manifest = ShardManifest.resume(directory, shards, cfg, corpus_hash)

@@ -1,0 +1,107 @@
+"""Sharded prepare on a real local Ray: same dataset as single-process, retries, resume, no leftovers."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from datasets import load_from_disk
+
+from writing7.corpus import discover_books
+from writing7.prepare.chunking import chunk_books
+from writing7.prepare.phases import PhaseTimer
+from writing7.prepare.ray_runtime import import_ray, ray_session
+from writing7.prepare.sharding import FAULT_ENV, chunk_books_sharded
+from writing7.stages.prepare import run
+
+ray = pytest.importorskip("ray")
+
+
+def home_ray_files() -> dict[str, float]:
+    folder = Path.home() / ".ray"
+    return {str(path): path.stat().st_mtime for path in folder.rglob("*")} if folder.exists() else {}
+
+
+def processed(artifacts: Path):
+    return load_from_disk(str(artifacts / "data" / "processed"))
+
+
+def manifest(artifacts: Path) -> dict:
+    return json.loads((artifacts / "data" / "processed" / "manifest.json").read_text())
+
+
+def test_sharded_prepare_matches_single_process_and_leaves_nothing_behind(small_config, fixture_corpus_source, tmp_path):
+    assert not ray.is_initialized()
+    home_before, auth_before = home_ray_files(), os.environ.get("RAY_AUTH_TOKEN")
+    run(small_config(workers=2, force_sharded=True), corpus=fixture_corpus_source, artifacts=tmp_path / "sharded")
+    assert not ray.is_initialized()  # started here, so shut down here
+    assert home_ray_files() == home_before and os.environ.get("RAY_AUTH_TOKEN") == auth_before  # no ~/.ray/auth_token
+    assert not list(Path("/tmp").glob(f"writing7-ray-{os.getpid()}-*"))  # Ray's session files removed
+    assert not (tmp_path / "sharded" / "tmp" / "prepare_shards").exists()  # stage A files removed after success
+    run(small_config(workers=1), corpus=fixture_corpus_source, artifacts=tmp_path / "single")
+    sharded, single = processed(tmp_path / "sharded"), processed(tmp_path / "single")
+    for split in single:
+        assert sharded[split]._fingerprint == single[split]._fingerprint
+        assert sharded[split].to_list() == single[split].to_list()
+    assert manifest(tmp_path / "sharded")["outputs"] == manifest(tmp_path / "single")["outputs"]
+    stats = manifest(tmp_path / "sharded")["stats"]
+    assert {key: stats["sharding"][key] for key in ("shards", "computed", "reused", "ray_address")} == {"shards": 3, "computed": 3, "reused": 0, "ray_address": "local"}
+    assert {"ray_start", "chunk", "merge", "embed", "pairs"} <= set(stats["seconds"])
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray (2 CPUs) shared by the tests below; the stage uses it and leaves it running."""
+    with ray_session(workers=2) as session:
+        yield session
+    assert not import_ray().is_initialized()
+
+
+@pytest.fixture(scope="module")
+def books(fixture_corpus_source):
+    return discover_books(fixture_corpus_source)
+
+
+@pytest.fixture(scope="module")
+def expected(books, chunking_config):
+    """Stage A done the single-process way, as JSON-able dicts."""
+    return [book.to_dict() for book in chunk_books(books, chunking_config())]
+
+
+def stage_a(books, cfg, directory):
+    timer = PhaseTimer()
+    merged, stats = chunk_books_sharded(books, cfg, directory=directory, corpus_hash="fixture-corpus", timer=timer)
+    return [book.to_dict() for book in merged], stats, timer
+
+
+def test_a_worker_dying_mid_task_is_retried(local_ray, books, expected, chunking_config, tmp_path, monkeypatch):
+    markers = tmp_path / "faults"
+    markers.mkdir()
+    monkeypatch.setenv(FAULT_ENV, str(markers))  # each shard's first attempt exits its worker after one book
+    merged, stats, _ = stage_a(books, chunking_config(force_sharded=True, shard_max_retries=1), tmp_path / "shards")
+    assert sorted(path.name for path in markers.iterdir()) == ["shard_0000.jsonl", "shard_0001.jsonl", "shard_0002.jsonl"]
+    assert merged == expected and stats["computed"] == 3 and stats["ray_address"] == "existing"
+
+
+def test_a_task_out_of_retries_fails_naming_the_shard(local_ray, books, chunking_config, tmp_path, monkeypatch):
+    markers = tmp_path / "faults"
+    markers.mkdir()
+    for name in ("shard_0001.jsonl", "shard_0002.jsonl"):
+        (markers / name).touch()  # only shard 0 dies
+    monkeypatch.setenv(FAULT_ENV, str(markers))
+    with pytest.raises(RuntimeError, match=r"shard task shard_0000\.jsonl failed after 0 retries \(.*Error"):
+        stage_a(books, chunking_config(force_sharded=True, shard_max_retries=0), tmp_path / "shards")
+    assert (tmp_path / "shards" / "shards_manifest.json").is_file()
+
+
+def test_rerun_reuses_verified_shards_and_redoes_the_others(local_ray, books, expected, chunking_config, tmp_path):
+    cfg, directory = chunking_config(force_sharded=True), tmp_path / "shards"
+    assert stage_a(books, cfg, directory)[1]["computed"] == 3
+    (directory / "shard_0001.jsonl").unlink()
+    with (directory / "shard_0002.jsonl").open("ab") as handle:
+        handle.write(b" ")
+    merged, stats, _ = stage_a(books, cfg, directory)
+    assert (stats["computed"], stats["reused"]) == (2, 1) and merged == expected
+    merged, stats, timer = stage_a(books, cfg, directory)
+    assert (stats["computed"], stats["reused"]) == (0, 3) and merged == expected
+    assert "ray_start" not in timer.seconds and "chunk" not in timer.seconds  # Ray is not even touched
