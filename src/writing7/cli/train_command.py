@@ -21,6 +21,7 @@ SEED = typer.Option(None, "--seed", help="Seed for batches, initialisation and d
 EVAL_STEPS = typer.Option(None, "--eval-steps", help="Evaluate every N steps (0 = at the end only).")
 SAVE_STEPS = typer.Option(None, "--save-steps", help="Checkpoint every N steps (0 = never).")
 NUM_WORKERS = typer.Option(None, "--num-workers", help="DataLoader worker processes.")
+THREADS = typer.Option(None, "--threads", help="torch CPU threads (0 = torch's default; 1 is faster on a busy machine).")
 FORCE = typer.Option(False, "--force", help="Retrain from scratch even when the model is current (drops checkpoints).")
 
 
@@ -46,7 +47,7 @@ def train(
     topic_adversary_weight: float = typer.Option(None, "--topic-adversary-weight", help="Topic adversary weight (0 = off)."),
     distill_from_cross: bool = typer.Option(None, "--distill-from-cross/--no-distill-from-cross", help="Distil the cross-encoder teacher (trained first if absent)."),
     device: str = DEVICE, precision: str = PRECISION, seed: int = SEED, eval_steps: int = EVAL_STEPS, save_steps: int = SAVE_STEPS,
-    num_workers: int = NUM_WORKERS, force: bool = FORCE,
+    num_workers: int = NUM_WORKERS, threads: int = THREADS, force: bool = FORCE,
 ) -> None:
     """Train the contrastive bi-encoder and its pair head on data/processed (resumes after a kill)."""
     from writing7.config.train import TeacherConfig, TrainConfig
@@ -57,8 +58,9 @@ def train(
         temperature=temperature, authors_per_batch=authors_per_batch, books_per_author=books_per_author, chunks_per_book=chunks_per_book,
         style_features=style_features, topic_adversary_weight=topic_adversary_weight, distill_from_cross=distill_from_cross,
         device=device, precision=precision, seed=seed, eval_steps=eval_steps, save_steps=save_steps, num_workers=num_workers,
+        threads=threads,
     )
-    teacher_cfg = TeacherConfig.load(config, device=device, precision=precision)
+    teacher_cfg = TeacherConfig.load(config, device=device, precision=precision, threads=threads)
     layout = ArtifactLayout.from_env(artifacts)
     manifest = run(cfg, artifacts=layout.root, force=force, teacher_cfg=teacher_cfg)
     _echo_summary("model", layout.bi_encoder, manifest.stats)
@@ -71,7 +73,8 @@ def train_teacher(
     max_seq_length: int = typer.Option(None, "--max-seq-length", help="Tokens of a pair (both passages)."),
     batch_size: int = typer.Option(None, "--batch-size", help="Pairs per batch."),
     learning_rate: float = LEARNING_RATE, device: str = DEVICE, precision: str = PRECISION, seed: int = SEED,
-    eval_steps: int = EVAL_STEPS, save_steps: int = SAVE_STEPS, num_workers: int = NUM_WORKERS, force: bool = FORCE,
+    eval_steps: int = EVAL_STEPS, save_steps: int = SAVE_STEPS, num_workers: int = NUM_WORKERS, threads: int = THREADS,
+    force: bool = FORCE,
 ) -> None:
     """Train the cross-encoder teacher (same-book logit of a pair read jointly) on data/processed."""
     from writing7.config.train import TeacherConfig
@@ -80,7 +83,7 @@ def train_teacher(
     cfg = TeacherConfig.load(
         config, base_model=base_model, max_steps=max_steps, max_seq_length=max_seq_length, batch_size=batch_size,
         learning_rate=learning_rate, device=device, precision=precision, seed=seed, eval_steps=eval_steps,
-        save_steps=save_steps, num_workers=num_workers,
+        save_steps=save_steps, num_workers=num_workers, threads=threads,
     )
     layout = ArtifactLayout.from_env(artifacts)
     manifest = run_teacher(cfg, artifacts=layout.root, force=force)

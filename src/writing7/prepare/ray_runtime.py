@@ -4,7 +4,8 @@ Ray is an optional extra (``pip install 'writing7[ray]'``). :func:`ray_session` 
 when given an address, otherwise starts a private local instance with ``workers`` CPUs:
 
 - its session files go to a fresh ``/tmp/writing7-ray-<pid>-*`` folder (short enough for Ray's Unix
-  sockets, removed at the end), not ``/tmp/ray``;
+  sockets), not ``/tmp/ray``; it is removed at the end, or kept and named after a failure, since the
+  worker logs are there;
 - usage statistics are off (``RAY_USAGE_STATS_ENABLED=0``) unless the user opted in;
 - Ray >= 2.5x protects a new local cluster with a token and by default saves it to
   ``~/.ray/auth_token``; we hand it a per-process token in ``RAY_AUTH_TOKEN`` instead, so nothing
@@ -120,8 +121,10 @@ def ray_session(*, address: str = "", workers: int = 2) -> Iterator[RaySessionIn
                 yield RaySessionInfo(address="local", started_here=True, start_seconds=time.perf_counter() - start, cpus=_cpus(ray))
             finally:
                 ray.shutdown()
-    finally:
-        shutil.rmtree(session_root, ignore_errors=True)
+    except BaseException:
+        logger.warning("Ray's session files and worker logs are kept in %s (delete it when done)", session_root)
+        raise
+    shutil.rmtree(session_root, ignore_errors=True)
 
 
 def run_tasks(
@@ -148,7 +151,7 @@ def run_tasks(
             on_poll()
     finally:
         for reference in pending:
-            ray.cancel(reference, force=True)
+            ray.cancel(reference)
 
 
 def _result(ray: ModuleType, reference: Any, label: str, max_retries: int) -> Any:

@@ -141,6 +141,8 @@ def _compute(todo: Sequence[Shard], manifest: ShardManifest, cfg: PrepareConfig,
                     write_shard, calls, labels=[f"shard task {shard.file}" for shard in todo], max_retries=cfg.shard_max_retries,
                     on_result=on_result, on_poll=manifest.save,
                 )
+            except RuntimeError as error:
+                raise RuntimeError(f"{error}; the finished shards stay in {manifest.directory}: rerun to resume") from error
             finally:
                 manifest.save()  # completed shards survive a failure or an interrupt
     return {"ray_address": session.address, "ray_cpus": session.cpus, "hosts": dict(hosts)}
