@@ -1,11 +1,19 @@
-"""Serving throughput: the micro-batched service vs a naive one-request-one-forward service.
+"""Serving throughput: the micro-batched service vs naive one-request-one-forward services.
 
-Both are the same app (`writing7 serve` in a uvicorn subprocess on 127.0.0.1), once with
-micro-batching on (``--max-batch-size``, ``--max-wait-ms``) and once with ``--no-batching
---max-batch-size 1`` (every request runs its own forward in a worker thread). A real HTTP client
-(httpx, asyncio) sends ``--requests`` ``POST /v1/score`` requests, each a distinct pair of passages
-(no text repeats, so batching gains nothing from de-duplication), ``--concurrency`` at a time, after
-a warm-up. Reported: errors, pairs/s, p50/p99 latency, the server's mean batch size, and the ratio.
+All three are the same app (`writing7 serve` in a uvicorn subprocess on 127.0.0.1):
+
+- **batched**: micro-batching on (``--max-batch-size``, ``--max-wait-ms``);
+- **naive**: ``--no-batching --max-batch-size 1``: every request runs its own forward in a worker
+  thread, several at once (what a plain FastAPI endpoint does);
+- **one-at-a-time**: micro-batching on with ``--max-batch-size 1``: the same queue, one forward of
+  one pair at a time.
+
+A real HTTP client (httpx, asyncio) sends ``--requests`` ``POST /v1/score`` requests, each a distinct
+pair of passages (no text repeats, so batching gains nothing from de-duplication), ``--concurrency``
+at a time, after a warm-up. Reported: errors, pairs/s, p50/p99 latency, the server's mean batch
+size, and the speed-ups. The servers run with ``OMP_WAIT_POLICY=PASSIVE`` (``--omp-wait-policy``):
+on a machine whose cores are shared with other work, spinning OpenMP threads slow small forwards
+by an order of magnitude, which would flatter batching.
 
 Usage::
 
@@ -40,14 +48,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(model: Path, *, uncalibrated: bool, batching: bool, max_batch_size: int, max_wait_ms: float, threads: int) -> tuple[subprocess.Popen, str]:
+def start_server(model: Path, *, uncalibrated: bool, batching: bool, max_batch_size: int, max_wait_ms: float, threads: int,
+                 omp_wait_policy: str) -> tuple[subprocess.Popen, str]:
     import httpx
 
     port = free_port()
     command = [sys.executable, "-m", "writing7", "--quiet", "serve", "--model", str(model), "--port", str(port),
                "--max-batch-size", str(max_batch_size), "--max-wait-ms", str(max_wait_ms), "--log-level", "warning",
                "--batching" if batching else "--no-batching", *(["--uncalibrated"] if uncalibrated else [])]
-    environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": omp_wait_policy}
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -103,11 +112,11 @@ async def drive(url: str, pairs: list[tuple[str, str]], concurrency: int) -> dic
 
 
 def measure(model: Path, pairs: list, warmup: list, *, uncalibrated: bool, batching: bool, concurrency: int,
-            max_batch_size: int, max_wait_ms: float, threads: int) -> dict:
+            max_batch_size: int, max_wait_ms: float, threads: int, omp_wait_policy: str) -> dict:
     import httpx
 
     process, url = start_server(model, uncalibrated=uncalibrated, batching=batching, max_batch_size=max_batch_size,
-                                max_wait_ms=max_wait_ms, threads=threads)
+                                max_wait_ms=max_wait_ms, threads=threads, omp_wait_policy=omp_wait_policy)
     try:
         asyncio.run(drive(url, warmup, concurrency))
         result = asyncio.run(drive(url, pairs, concurrency))
@@ -134,6 +143,7 @@ def main() -> None:
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--warmup", type=int, default=64, help="Requests sent before timing.")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads of the server.")
+    parser.add_argument("--omp-wait-policy", default="PASSIVE", choices=("PASSIVE", "ACTIVE"))
     parser.add_argument("--output", type=Path, help="Also write the report as JSON here.")
     args = parser.parse_args()
 
@@ -142,20 +152,25 @@ def main() -> None:
     texts = [text for _, text in passages(needed, words=args.words)]
     pairs = list(zip(texts[0:needed:2], texts[1:needed:2]))
     warmup, timed = pairs[: args.warmup], pairs[args.warmup:]
+    servers = {"batched": {"batching": True, "max_batch_size": args.max_batch_size, "pairs": timed},
+               "naive": {"batching": False, "max_batch_size": 1, "pairs": timed[:baseline_requests]},
+               "one-at-a-time": {"batching": True, "max_batch_size": 1, "pairs": timed[:baseline_requests]}}
+    rows = {}
     with tempfile.TemporaryDirectory() as work:
         model, uncalibrated, description = choose_model(args.model, Path(work), texts)
         print(f"model: {description}", flush=True)
-        common = {"uncalibrated": uncalibrated, "concurrency": args.concurrency, "max_wait_ms": args.max_wait_ms, "threads": args.threads}
-        batched = measure(model, timed, warmup, batching=True, max_batch_size=args.max_batch_size, **common)
-        print(json.dumps(batched), flush=True)
-        naive = measure(model, timed[:baseline_requests], warmup, batching=False, max_batch_size=1, **common)
-        print(json.dumps(naive), flush=True)
+        for name, server in servers.items():
+            rows[name] = measure(model, server["pairs"], warmup, uncalibrated=uncalibrated, batching=server["batching"],
+                                 max_batch_size=server["max_batch_size"], concurrency=args.concurrency, max_wait_ms=args.max_wait_ms,
+                                 threads=args.threads, omp_wait_policy=args.omp_wait_policy)
+            print(name, json.dumps(rows[name]), flush=True)
+    speedups = {name: round(rows["batched"]["pairs_per_s"] / rows[name]["pairs_per_s"], 2) for name in ("naive", "one-at-a-time")}
     report = {"model": description, "words_per_passage": args.words, "concurrency": args.concurrency, "cpu_count": os.cpu_count(),
-              "batched": batched, "naive": naive, "speedup": round(batched["pairs_per_s"] / naive["pairs_per_s"], 2)}
-    print(f"\n{'server':<12}{'requests':>9}{'errors':>8}{'pairs/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'mean batch':>12}")
-    for name, row in (("batched", batched), ("naive", naive)):
-        print(f"{name:<12}{row['requests']:>9}{row['errors']:>8}{row['pairs_per_s']:>10}{row['p50_ms']:>10}{row['p99_ms']:>10}{row['server_mean_batch']:>12}")
-    print(f"speed-up (pairs/s, batched / naive): {report['speedup']}x")
+              "load_average": os.getloadavg(), "servers": rows, "speedup": speedups}
+    print(f"\n{'server':<15}{'requests':>9}{'errors':>8}{'pairs/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'mean batch':>12}")
+    for name, row in rows.items():
+        print(f"{name:<15}{row['requests']:>9}{row['errors']:>8}{row['pairs_per_s']:>10}{row['p50_ms']:>10}{row['p99_ms']:>10}{row['server_mean_batch']:>12}")
+    print(f"speed-up of batched (pairs/s): {speedups['naive']}x vs naive, {speedups['one-at-a-time']}x vs one-at-a-time")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n")

@@ -76,7 +76,9 @@ class EmbeddingCosineBaseline:
     def score(self, texts1: Sequence[str], texts2: Sequence[str]) -> np.ndarray:
         """Cosine similarity of each pair, in [-1, 1]."""
         distinct, index1, index2 = unique_texts(texts1, texts2)
-        embeddings = self.model.encode(distinct, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        embeddings = self.model.encode(
+            distinct, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+        )  # (distinct, dim)
         return np.sum(embeddings[index1] * embeddings[index2], axis=1).astype(float)
 
 

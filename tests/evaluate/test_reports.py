@@ -28,7 +28,7 @@ def test_format_value() -> None:
 def test_markdown_has_a_table_per_task_and_the_notes() -> None:
     markdown = evaluation_markdown(REPORT)
     assert "## book (4 pairs, 2 positive; book calibration)" in markdown
-    assert "| model (calibrated) | 0.900 | 0.800 | 0.700 | 0.750 | 0.850 | 0.800 | n/a | 0.040 | n/a | 1 |" in markdown
+    assert "| model (calibrated) | 0.900 | 0.800 | 0.700 | 0.750 | 0.850 | 0.800 | n/a | 0.040 | n/a | n/a | 1 |" in markdown
     assert "- char4_tfidf: AUC undefined" in markdown and "- a note" in markdown
 
 

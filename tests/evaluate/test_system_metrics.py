@@ -18,7 +18,7 @@ def test_row_uses_answers_for_pan_and_probabilities_for_ranking_and_calibration(
     assert row["overall"] == pytest.approx((6.5 / 9 + 4 / 6 + 0.625 + 0.8 + 0.78) / 5)  # tests/metrics/test_pan_metrics.py
     # ranking AUC of the probabilities: 0.9 beats 3, 0.6 beats 2 (0.4, 0.48), 0.52 beats 2 -> 7 / 9
     assert row["auc_ranking"] == pytest.approx(7 / 9)
-    assert row["abstained"] == 2 and 0 < row["ece"] < 1 and row["mce"] >= row["ece"]
+    assert row["abstained"] == 2 and 0 < row["ece"] < 1 and row["mce"] >= row["ece"] and 0 < row["ece_if_calibrated"] < 1
 
 
 def test_nan_scores_are_dropped_with_a_count() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from writing7.metrics.calibration_error import expected_calibration_error, maximum_calibration_error, reliability_bins
+from writing7.metrics.calibration_error import expected_calibration_error, expected_ece_if_calibrated, maximum_calibration_error, reliability_bins
 
 
 def test_ece_and_mce_by_hand() -> None:
@@ -41,3 +41,12 @@ def test_invalid_input_is_refused() -> None:
         expected_calibration_error([1, 0], [0.5, np.nan])
     with pytest.raises(ValueError, match="at least one bin"):
         expected_calibration_error([1, 0], [0.5, 0.2], bins=0)
+
+
+def test_ece_floor_is_the_finite_sample_bias_of_a_calibrated_model() -> None:
+    rng = np.random.default_rng(2)
+    probabilities = rng.uniform(size=500)
+    floor = expected_ece_if_calibrated(probabilities)
+    # on 500 pairs a perfectly calibrated model still shows ECE of a few points; with 200 000 it is about 0
+    assert 0.02 < floor < 0.08
+    assert expected_ece_if_calibrated(rng.uniform(size=200_000), draws=5) < 0.01

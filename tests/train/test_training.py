@@ -50,9 +50,16 @@ def test_checkpoints_of_other_settings_are_not_resumed(tiny_train_config, pair_s
     assert summary["resumed_from_step"] is None and summary["steps"] == 4
 
 
-def test_optional_terms_train_together(tiny_train_config, pair_splits, tmp_path):
-    cfg = dataclasses.replace(tiny_train_config, max_steps=2, topic_adversary_weight=0.1, topic_independence_weight=0.1, projection_dim=16, projection_layers=2)
+def test_optional_terms_and_frozen_layers_train_together(tiny_train_config, tiny_bert, pair_splits, tmp_path):
+    from transformers import AutoModel
+
+    cfg = dataclasses.replace(
+        tiny_train_config, max_steps=2, topic_adversary_weight=0.1, topic_independence_weight=0.1, projection_dim=16, projection_layers=2, freeze_layers=1,
+    )
     teacher_logits = torch.linspace(-2, 2, len(pair_splits["train"])).numpy()
     matcher, summary = train(cfg, pair_splits, tmp_path, "run", teacher_logits=teacher_logits)
     assert {"book", "author", "pair", "topic_adversary", "topic_independence", "distill"} == set(summary["final_terms"])
     assert matcher.encoder.embedding_dim == 16
+    before, after = AutoModel.from_pretrained(str(tiny_bert)), matcher.encoder.transformer.model
+    assert torch.equal(before.encoder.layer[0].output.dense.weight, after.encoder.layer[0].output.dense.weight)  # frozen
+    assert not torch.equal(before.encoder.layer[1].output.dense.weight, after.encoder.layer[1].output.dense.weight)  # trained

@@ -78,7 +78,9 @@ def best_threshold(probabilities: np.ndarray, labels: np.ndarray, *, metric: str
     return float(candidates[chosen]), float(values[chosen])
 
 
-def best_band(probabilities: np.ndarray, labels: np.ndarray, threshold: float, *, max_fraction: float, steps: int) -> tuple[tuple[float, float], float]:
+def best_band(
+    probabilities: np.ndarray, labels: np.ndarray, threshold: float, *, max_fraction: float, steps: int,
+) -> tuple[tuple[float, float], float]:
     """``((low, high), overall)`` for the half-width that maximises PAN overall; ties -> narrower band."""
     distances = np.abs(probabilities - threshold)
     widths = np.unique(np.append(np.quantile(distances, np.linspace(0.0, max_fraction, steps)), 0.0)) if max_fraction > 0 else np.zeros(1)

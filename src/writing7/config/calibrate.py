@@ -16,10 +16,11 @@ class CalibrateConfig(StageConfig):
     section = "calibrate"
     # platt by default: the pair head is trained with class-balanced BCE, so its logit 0 means a 50/50 prior, while the
     # validation tasks have other base rates (about 1/3 same-book, 1/5 same-author); temperature has no bias to reach them.
-    method: str = option("platt", "Probability scaling of each logit: platt (sigmoid(a z + b), Platt 1999) or temperature (sigmoid(z / T), Guo et al. 2017).")
+    method: str = option("platt", "Probability scaling of each logit: platt (sigmoid(a z + b), Platt 1999) or temperature (sigmoid(z / T)).")
     target_metric: str = option("accuracy", "The decision threshold maximises this on validation: accuracy, f1, c_at_1 or overall (PAN).")
     max_band_fraction: float = option(0.3, "The abstention band may cover at most about this fraction of validation pairs (0 = never abstain).")
-    style_dev: str = option("", "Labelled JSONL (text1, text2, label = same author) for the style map; empty = validation split same-author vs different-author pairs.")
+    style_dev: str = option("", "Labelled JSONL (text1, text2, label = same author) for the style map; empty = validation same-author "
+                                "vs different-author pairs.")
     style_prior_strength: float = option(2.0, "Pseudo-pairs at the base rate added to each isotonic block of the style map (keeps it off 0 and 1).")
     max_pairs: int = option(0, "Use at most this many validation pairs (seeded sample); 0 = all.")
     batch_size: int = option(64, "Texts per model forward when scoring validation pairs.")

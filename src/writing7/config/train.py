@@ -78,6 +78,7 @@ class TrainConfig(LoopOptions):
     pair_head_dropout: float = option(0.1, "Dropout in the pair head MLP.")
     pair_head_embedding_features: bool = option(True, "Feed |u-v| and u*v to the pair head MLP (else only cosine and classical features).")
     freeze_embeddings: bool = option(True, "Freeze the token embedding matrix (faster steps; little to learn there from a small corpus).")
+    freeze_layers: int = option(0, "Freeze the embedding block and this many lowest transformer layers (skips their backward pass: faster steps).")
     distill_from_cross: bool = option(False, "Distil the cross-encoder teacher's scores (trains the teacher first when it is absent).")
     distill_weight: float = option(1.0, "Weight of the distillation loss.")
     distill_temperature: float = option(2.0, "Temperature of the binary KL distillation loss.")
@@ -88,7 +89,7 @@ class TrainConfig(LoopOptions):
         self.require_positive("max_seq_length", "projection_layers", "authors_per_batch", "books_per_author", "temperature", "author_temperature")
         self.require_positive("head_learning_rate", "hashing_features", "pair_head_hidden", "distill_temperature", "distill_pairs_per_batch")
         self.require_non_negative("projection_dim", "book_loss_weight", "author_loss_weight", "pair_loss_weight", "topic_adversary_weight")
-        self.require_non_negative("topic_reversal_scale", "topic_independence_weight", "distill_weight")
+        self.require_non_negative("topic_reversal_scale", "topic_independence_weight", "distill_weight", "freeze_layers")
         self.require_fraction("hard_negative_fraction")
         if not 0 <= self.pair_head_dropout < 1:
             self.fail("pair_head_dropout", "must be in [0, 1)", "use e.g. 0.1")

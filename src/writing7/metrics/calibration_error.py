@@ -65,3 +65,15 @@ def maximum_calibration_error(labels: Any, probabilities: Any, *, bins: int = DE
     """MCE = ``max_b |freq_b - conf_b|`` over non-empty equal-width bins."""
     table = reliability_bins(labels, probabilities, bins=bins)
     return float(table.gaps[table.count > 0].max())
+
+
+def expected_ece_if_calibrated(probabilities: Any, *, bins: int = DEFAULT_BINS, draws: int = 200, seed: int = 0) -> float:
+    """Mean ECE of *perfectly calibrated* labels (``y ~ Bernoulli(p)``) at these probabilities: the sampling floor.
+
+    ECE is biased upwards on finite samples (each bin's frequency is noisy), so an observed ECE near this
+    floor is what a perfectly calibrated model would show on a test set of this size.
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    rng = np.random.default_rng(seed)
+    simulated = rng.uniform(size=(draws, probabilities.size)) < probabilities  # (draws, n) labels drawn from p
+    return float(np.mean([expected_calibration_error(labels, probabilities, bins=bins) for labels in simulated]))

@@ -9,7 +9,9 @@ Systems compared on each task:
   same validation split as the model's calibration.
 
 Per system: the PAN suite on the answers (AUC, c@1, F0.5u, F1, Brier, overall), ``auc_ranking`` (AUC of
-the probability itself, unaffected by the abstention band), ECE and MCE of the probability.
+the probability itself, unaffected by the abstention band), ECE and MCE of the probability, and
+``ece_if_calibrated``: the ECE a perfectly calibrated model would show at these probabilities on this
+many pairs (the finite-sample floor to read ECE against).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from scipy.special import expit
 
 from writing7.calibration.bundle import MatcherCalibration, TaskCalibration
-from writing7.metrics.calibration_error import expected_calibration_error, maximum_calibration_error
+from writing7.metrics.calibration_error import expected_calibration_error, expected_ece_if_calibrated, maximum_calibration_error
 from writing7.metrics.pan import auc, drop_nan, pan_scores
 from writing7.metrics.tasks import TaskSelection
 
@@ -72,6 +74,7 @@ def system_metrics(labels: np.ndarray, output: SystemOutput, *, bins: int) -> di
     metrics["auc_ranking"] = auc(kept_labels, kept_probabilities)
     metrics["ece"] = expected_calibration_error(kept_labels, kept_probabilities, bins=bins)
     metrics["mce"] = maximum_calibration_error(kept_labels, kept_probabilities, bins=bins)
+    metrics["ece_if_calibrated"] = expected_ece_if_calibrated(kept_probabilities, bins=bins)
     return metrics
 
 

@@ -30,6 +30,22 @@ def resolve_base_model(name_or_path: str) -> str:
     return name_or_path
 
 
+def transformer_layers(model: nn.Module) -> nn.ModuleList:
+    """The stack of transformer layers of a Hugging Face encoder (BERT/RoBERTa/DistilBERT/... layouts)."""
+    for path in ("encoder.layer", "transformer.layer", "encoder.layers", "layers"):
+        module = model
+        for part in path.split("."):
+            module = getattr(module, part, None)
+        if isinstance(module, nn.ModuleList):
+            return module
+    raise ValueError(f"cannot find the transformer layers of {type(model).__name__}: set freeze_layers = 0")
+
+
+def _embedding_block(model: nn.Module) -> nn.Module:
+    """The whole embedding block (token, position, type embeddings and their norm)."""
+    return getattr(model, "embeddings", None) or model.get_input_embeddings()
+
+
 def mean_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """Masked mean over tokens: (batch, tokens, hidden), (batch, tokens) -> (batch, hidden)."""
     mask = attention_mask.unsqueeze(-1).to(token_embeddings.dtype)  # (batch, tokens, 1)
@@ -105,6 +121,21 @@ class BiEncoder(nn.Module):
     @property
     def embedding_dim(self) -> int:
         return int(self.projection[-1].out_features)
+
+    def freeze(self, *, embeddings: bool, layers: int) -> None:
+        """Stop training the token embeddings and/or the ``layers`` lowest transformer layers.
+
+        Freezing the lowest layers together with the whole embedding block also skips their backward
+        pass: autograd stops at the first layer that needs a gradient."""
+        model = self.transformer.model
+        if embeddings:
+            model.get_input_embeddings().weight.requires_grad_(False)
+        if layers:
+            stack = transformer_layers(model)
+            if layers > len(stack):
+                raise ValueError(f"cannot freeze {layers} layers: the base model has {len(stack)}; lower freeze_layers")
+            for module in (_embedding_block(model), *stack[:layers]):
+                module.requires_grad_(False)
 
     def enable_gradient_checkpointing(self) -> None:
         self.transformer.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})

@@ -16,8 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import logging
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ from writing7.artifacts import atomic_write_json, hash_config
 from writing7.config.prepare import PrepareConfig
 from writing7.corpus import BookFile
 
-logger = logging.getLogger(__name__)
 SHARDS_MANIFEST = "shards_manifest.json"
 FORMAT = "writing7-prepare-shards"
 # The settings that change what a shard holds (books_per_shard changes the plan itself).
@@ -81,7 +78,7 @@ class ShardManifest:
         self.key = key
         self.settings = settings
         self.entries = entries
-        self.saved_at = 0.0
+        self.changed = True
 
     @classmethod
     def resume(cls, directory: Path, shards: Sequence[Shard], cfg: PrepareConfig, corpus_hash: str) -> ShardManifest:
@@ -107,11 +104,14 @@ class ShardManifest:
         """Mark the shard a task reported (``index``, ``sha256``, ``bytes``, ``chunks``, ``skipped``) complete."""
         entry = self.entries[result["index"]]
         entry.update({name: result[name] for name in ("sha256", "bytes", "chunks", "skipped")}, status="complete")
+        self.changed = True
 
-    def save(self) -> Path:
-        self.saved_at = time.monotonic()
-        payload = {"format": FORMAT, "version": 1, "key": self.key, "settings": self.settings, "shards": self.entries}
-        return atomic_write_json(self.directory / SHARDS_MANIFEST, payload)
+    def save(self) -> None:
+        """Write the manifest atomically when something changed since the last save."""
+        if self.changed:
+            payload = {"format": FORMAT, "version": 1, "key": self.key, "settings": self.settings, "shards": self.entries}
+            atomic_write_json(self.directory / SHARDS_MANIFEST, payload)
+            self.changed = False
 
 
 def _read(path: Path) -> dict[str, Any] | None:

@@ -6,7 +6,8 @@ from typing import Any
 
 METRIC_COLUMNS = (
     ("AUC", "auc"), ("c@1", "c_at_1"), ("F0.5u", "f05_u"), ("F1", "f1"), ("Brier", "brier"),
-    ("overall", "overall"), ("AUC (ranking)", "auc_ranking"), ("ECE", "ece"), ("MCE", "mce"), ("abstained", "abstained"),
+    ("overall", "overall"), ("AUC (ranking)", "auc_ranking"), ("ECE", "ece"), ("ECE floor", "ece_if_calibrated"), ("MCE", "mce"),
+    ("abstained", "abstained"),
 )
 COMPACT_METRICS = (("AUC", "auc"), ("overall", "overall"), ("ECE", "ece"))
 
@@ -48,7 +49,8 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
     if report.get("plots"):
         lines += ["## Plots", "", *(f"![{path}]({path})" for path in report["plots"]), ""]
     lines += ["AUC, c@1, F0.5u, F1, Brier (complement) and overall follow the PAN authorship-verification evaluator "
-              "on the PAN answers; AUC (ranking), ECE and MCE (15 equal-width bins) use the probability itself.", ""]
+              "on the PAN answers; AUC (ranking), ECE and MCE (15 equal-width bins) use the probability itself. "
+              "ECE floor: the mean ECE of perfectly calibrated labels drawn at the same probabilities (finite-sample bias).", ""]
     return "\n".join(lines)
 
 

@@ -101,7 +101,7 @@ def calibrate_model(cfg: CalibrateConfig, model: Any, columns: dict[str, list[An
     book, author = fit_calibration(cfg, scores, tasks)
     cosines, labels, source = style_dev_pairs(cfg, model, scores, tasks)
     style = StyleCalibrator(prior_strength=cfg.style_prior_strength).fit(cosines, labels)
-    metadata = {"split": "validation", "pairs": len(columns["text1"]), "model": dict(getattr(model, "info", {}))}
+    metadata = {"split": "validation", "pairs": len(columns["text1"]), "model": dict(model.info)}
     style_metadata = {"source": source, "pairs": int(labels.size), "same_author": int(labels.sum())}
     return MatcherCalibration(book=book, author=author, style=style, metadata=metadata, style_metadata=style_metadata)
 

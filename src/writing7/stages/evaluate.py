@@ -35,6 +35,8 @@ from writing7.stages.score_pairs import read_pan_pairs
 logger = logging.getLogger(__name__)
 STAGE = "evaluate"
 REPORT_JSON, REPORT_MARKDOWN, PLOTS_DIR, MANIFEST_FILE = "evaluation.json", "evaluation.md", "evaluation_plots", "evaluation_manifest.json"
+TOPIC_NOTE = ("topic: probabilities come from the book calibration, fitted at the book task's share of positives; the topic task has "
+              "another share, so its ECE mixes that prior shift with miscalibration: read its AUC")
 
 
 @dataclasses.dataclass
@@ -146,7 +148,8 @@ def write_plots(directory: Path, cfg: EvaluateConfig, pairs: EvaluationPairs, ou
     for task_name, task_outputs in outputs.items():
         labels = pairs.tasks[task_name].labels
         ranked = [output for output in task_outputs if output.name != MODEL_UNCALIBRATED]  # scaling never changes the ranking
-        plots.reliability_diagram(directory / f"reliability_{task_name}.png", labels, task_outputs, bins=cfg.bins, title=f"reliability: {task_name} task")
+        plots.reliability_diagram(directory / f"reliability_{task_name}.png", labels, task_outputs, bins=cfg.bins,
+                                  title=f"reliability: {task_name} task")
         plots.roc_curves(directory / f"roc_{task_name}.png", labels, ranked, title=f"ROC: {task_name} task")
         names += [f"{PLOTS_DIR}/reliability_{task_name}.png", f"{PLOTS_DIR}/roc_{task_name}.png"]
     panels = {}
@@ -196,9 +199,12 @@ def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifes
 
     model, calibration = MatcherModel.load(model_dir), MatcherCalibration.load(model_dir)
     pairs = pan_pairs(Path(cfg.pairs), Path(cfg.truth), cfg) if cfg.pairs else split_pairs(processed, cfg)
-    baselines, baseline_info, notes = fit_baselines(cfg, processed, calibration, dict(getattr(model, "info", {})), {t.calibration for t in pairs.tasks.values()})
+    kinds = {task.calibration for task in pairs.tasks.values()}  # which validation tasks the baselines are calibrated on
+    baselines, baseline_info, notes = fit_baselines(cfg, processed, calibration, dict(model.info), kinds)
     tasks, task_outputs, logits = evaluate_pairs(cfg, pairs, model, calibration, baselines)
-    report = {"stage": STAGE, "source": pairs.source, "model": dict(getattr(model, "info", {})), "calibration": calibration_summary(calibration),
+    if "topic" in tasks:
+        notes.append(TOPIC_NOTE)
+    report = {"stage": STAGE, "source": pairs.source, "model": dict(model.info), "calibration": calibration_summary(calibration),
               "baselines": baseline_info, "tasks": tasks, "notes": notes, "plots": []}
     if cfg.plots:
         with atomic_directory(reports / PLOTS_DIR) as temporary:

