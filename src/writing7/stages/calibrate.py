@@ -120,7 +120,8 @@ def _stage_inputs(cfg: CalibrateConfig, model_dir: Path, processed: Path) -> dic
 def _stats(calibration: MatcherCalibration) -> dict[str, Any]:
     stats: dict[str, Any] = {}
     for task in (calibration.book, calibration.author):
-        stats[task.name] = {**task.scaler.to_dict()["learned"], "threshold": task.threshold_, "band": list(task.band_), **task.validation}
+        stats[task.name] = {"method": task.scaler.kind, **task.scaler.to_dict()["learned"], "threshold": task.threshold_,
+                            "band": list(task.band_), **task.validation}
     stats["style"] = {"knots": int(calibration.style.knots_x_.size), **calibration.style_metadata}
     return stats
 
