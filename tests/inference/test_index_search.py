@@ -125,6 +125,15 @@ def test_retrieval_evaluation_reports_recall_and_mrr(fixture_index_dir, index, m
     assert retrieval_report(fixture_index_dir) == report  # the entry point `writing7 evaluate --retrieval` calls
 
 
+def test_evaluate_retrieval_writes_the_report(tmp_path, fixture_index_dir):
+    from writing7.stages.evaluate import run_retrieval
+
+    shutil.copytree(fixture_index_dir, tmp_path / "index")
+    report = run_retrieval(artifacts=tmp_path)
+    assert json.loads((tmp_path / "reports" / "retrieval.json").read_text()) == report
+    assert {"recall@1", "recall@10", "mrr"} <= set(report)
+
+
 def test_index_built_with_another_embedding_size_is_refused(index, matcher):
     narrow = BookIndex.from_embeddings(index.embeddings[:, :8], index.books, index.chunks, index.info)
     with pytest.raises(ValueError, match=r"rebuild the index with this model"):

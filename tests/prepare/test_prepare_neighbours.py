@@ -62,10 +62,8 @@ def test_bad_inputs_are_explained():
 
 def test_bf16_torch_path_finds_nearly_the_same_neighbours():
     """The CUDA path (bf16 products) run on CPU: bf16 rounding may swap near-ties, nothing more."""
-    from writing7.prepare.neighbours import torch_top_k
-
     keys, queries = unit_vectors(400, seed=6), unit_vectors(100, seed=7)
-    scores, indices = torch_top_k(queries, keys, 10, device="cpu", block_rows=32)
+    scores, indices = exact_top_k(queries, keys, 10, block_rows=32, bf16=True)
     exact_scores, exact_indices = exact_top_k(queries, keys, 10)
     overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(indices, exact_indices)])
     assert overlap >= 0.95 and (indices[:, 0] == exact_indices[:, 0]).mean() >= 0.95

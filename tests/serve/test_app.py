@@ -88,13 +88,14 @@ def test_concurrent_requests_are_micro_batched_and_each_gets_its_own_answer(clie
 
 def test_model_card_describes_model_calibration_and_evaluation(client, reports_dir):
     (reports_dir / "evaluation.json").write_text(json.dumps({"tasks": {"book": {"auc": 0.9}}}))
+    (reports_dir / "retrieval.json").write_text(json.dumps({"recall@1": 0.5}))
     response = client.get("/v1/model")
     assert response.status_code == 200
     card = response.json()
     assert card["base_model"] and card["training"]["stats"]["completed"] is True
     assert card["calibration"]["calibrated"] is True and "threshold" in card["calibration"]["book"]
     assert card["calibration"]["documents"]["pairs"] > 0
-    assert card["evaluation"] == {"tasks": {"book": {"auc": 0.9}}}
+    assert card["evaluation"] == {"tasks": {"book": {"auc": 0.9}}} and card["retrieval"] == {"recall@1": 0.5}
     assert card["index"]["books"] == 18 and "score" in card["batching"]
 
 

@@ -21,6 +21,9 @@ def evaluate(
     max_pairs: int = typer.Option(None, "--max-pairs", help="Use at most this many pairs per split (0 = all)."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the PNG plots."),
     force: bool = typer.Option(False, "--force", help="Re-evaluate even when the report is current."),
+    retrieval: bool = typer.Option(False, "--retrieval", help="Also report Recall@1/@10 and MRR of the search index on its held-out chunks."),
+    index: Path = typer.Option(None, "--index", help="Search index for --retrieval (default: ARTIFACTS/index)."),
+    rerank: bool = typer.Option(False, "--rerank", help="With --retrieval: rerank with the cross-encoder teacher."),
 ) -> None:
     """Evaluate the calibrated matcher and the baselines; writes reports/evaluation.{json,md} and plots."""
     from writing7.config.evaluate import EvaluateConfig
@@ -34,3 +37,10 @@ def evaluate(
     typer.echo(f"evaluated {manifest.stats['source']}")
     typer.echo(compact_text_table(manifest.stats["summary"]))
     typer.echo(f"report: {layout.reports / REPORT_JSON}")
+    if retrieval:
+        from writing7.stages.evaluate import RETRIEVAL_JSON, run_retrieval
+
+        scores = run_retrieval(artifacts=layout.root, index_dir=index, rerank=rerank)
+        typer.echo(f"retrieval ({scores['queries']} held-out chunks, {scores['books']} books{', reranked' if rerank else ''}): "
+                   f"Recall@1 {scores['recall@1']:.3f}  Recall@10 {scores['recall@10']:.3f}  MRR {scores['mrr']:.3f}")
+        typer.echo(f"report: {layout.reports / RETRIEVAL_JSON}")

@@ -2,10 +2,12 @@
 
 Two backends give the same neighbours (ties aside):
 
-* ``exact`` -- a blocked matrix product. On CPU: float32 ``queries[block] @ keys.T`` then
-  ``argpartition`` for the top K of each row (O(n) per row instead of a full sort). On CUDA: vectors
-  normalized in float32, products in bf16 (twice the tensor-core throughput; cosine ranks of book
-  centroids survive the 8-bit mantissa), ``torch.topk`` per block of up to 2048 rows.
+* ``exact`` -- a blocked matrix product, ``torch.topk`` per block of up to 2048 query rows. On CPU
+  the products are float32. On CUDA the vectors are normalized in float32 and the products computed
+  in bf16 (twice the tensor-core throughput; cosine ranks of book centroids survive the 8-bit
+  mantissa). ``torch.topk`` rather than NumPy's ``argpartition``: on 20k x 384 vectors with 2 CPU
+  cores, ``argpartition`` costs twice the matrix product itself while ``topk`` (multi-threaded)
+  adds ~30 %, which puts the whole search level with FAISS (``bench/prepare.py``).
 * ``faiss`` -- ``faiss.IndexFlatIP``, the same exact search in FAISS (optional dependency).
 
 Blocks bound memory: one block holds ``block_rows x len(keys)`` scores.
@@ -24,39 +26,27 @@ BACKENDS = ("exact", "faiss")
 
 
 def exact_top_k(
-    queries: np.ndarray, keys: np.ndarray, k: int, *, device: torch.device | str = "cpu", block_rows: int = BLOCK_ROWS
+    queries: np.ndarray, keys: np.ndarray, k: int, *, device: torch.device | str = "cpu",
+    block_rows: int = BLOCK_ROWS, bf16: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top ``k`` keys by inner product for every query: scores and indices, each (queries, k), best first."""
-    k = min(k, len(keys))
+    """Top ``k`` keys by inner product for every query: scores and indices, each (queries, k), best first.
+
+    ``bf16`` (default: on for CUDA, off elsewhere) computes the products in bfloat16.
+    """
     device = torch.device(device)
-    if device.type == "cuda":
-        return torch_top_k(queries, keys, k, device=device, block_rows=block_rows)
-    keys_t = np.ascontiguousarray(keys, dtype=np.float32).T  # (dim, keys)
-    scores = np.empty((len(queries), k), dtype=np.float32)
-    indices = np.empty((len(queries), k), dtype=np.int64)
-    for start in range(0, len(queries), block_rows):
-        block = np.asarray(queries[start:start + block_rows], dtype=np.float32) @ keys_t  # (block, keys)
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < block.shape[1] else np.tile(np.arange(k), (len(block), 1))
-        top_scores = np.take_along_axis(block, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        indices[start:start + len(block)] = np.take_along_axis(top, order, axis=1)
-        scores[start:start + len(block)] = np.take_along_axis(top_scores, order, axis=1)
-    return scores, indices
-
-
-def torch_top_k(
-    queries: np.ndarray, keys: np.ndarray, k: int, *, device: torch.device | str = "cuda", block_rows: int = BLOCK_ROWS
-) -> tuple[np.ndarray, np.ndarray]:
-    """The GPU path of :func:`exact_top_k`: float32 inputs, bf16 products, ``torch.topk`` per block."""
+    bf16 = device.type == "cuda" if bf16 is None else bf16
+    product_dtype = torch.bfloat16 if bf16 else torch.float32
     k = min(k, len(keys))
-    keys_device = torch.as_tensor(keys, dtype=torch.float32, device=device).to(torch.bfloat16)  # (keys, dim)
+    keys_t = torch.as_tensor(np.asarray(keys, dtype=np.float32), device=device).to(product_dtype).T  # (dim, keys)
     scores, indices = [], []
     for start in range(0, len(queries), block_rows):
-        block = torch.as_tensor(queries[start:start + block_rows], dtype=torch.float32, device=device)
-        products = (block.to(torch.bfloat16) @ keys_device.T).float()  # (block, keys)
-        top = torch.topk(products, k, dim=1)
+        block = torch.as_tensor(np.asarray(queries[start:start + block_rows], dtype=np.float32), device=device)
+        products = (block.to(product_dtype) @ keys_t).float()  # (block, keys)
+        top = torch.topk(products, k, dim=1)  # sorted, best first
         scores.append(top.values.cpu().numpy())
         indices.append(top.indices.cpu().numpy())
+    if not scores:
+        return np.zeros((0, k), dtype=np.float32), np.zeros((0, k), dtype=np.int64)
     return np.concatenate(scores), np.concatenate(indices).astype(np.int64)
 
 

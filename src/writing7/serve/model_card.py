@@ -12,6 +12,7 @@ from writing7.artifacts import ArtifactLayout, Manifest
 
 logger = logging.getLogger(__name__)
 EVALUATION_FILE = "evaluation.json"
+RETRIEVAL_FILE = "retrieval.json"
 
 
 def reports_dir_for(model_dir: Path) -> Path:
@@ -41,8 +42,8 @@ def calibration_summary(matcher: Any) -> dict[str, Any]:
         summary[name] = {"method": task.scaler.kind, "threshold": task.threshold_, "abstention_band": list(task.band_),
                          "validation": task.validation}
     summary["style"] = matcher.calibration.style_metadata
-    document = matcher.document_calibration
-    summary["documents"] = document.to_dict()["fit"] | {"method": document.to_dict()["method"]} if document else None
+    document = matcher.document_calibration.to_dict() if matcher.document_calibration else None
+    summary["documents"] = {"method": document["method"], "settings": document["settings"], **document["fit"]} if document else None
     return summary
 
 
@@ -60,6 +61,7 @@ def model_card(matcher: Any, *, reports_dir: Path | None = None, index: Any = No
         if train_manifest else None,
         "calibration": calibration_summary(matcher),
         "evaluation": _read_json(reports_dir / EVALUATION_FILE),
+        "retrieval": _read_json(reports_dir / RETRIEVAL_FILE),
         "evaluation_report": str(reports_dir / EVALUATION_FILE),
         "index": {key: index.info.get(key) for key in ("books", "chunks", "dimension", "backend")} if index else None,
     }

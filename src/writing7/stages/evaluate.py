@@ -215,3 +215,20 @@ def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifes
     atomic_write_json(reports / REPORT_JSON, report)
     stats = {"summary": compact_summary(report), "pairs": len(pairs.texts1), "source": pairs.source}
     return finish_files(reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs, stats=stats)
+
+
+# -- retrieval (`writing7 evaluate --retrieval`) -------------------------------------------------------
+RETRIEVAL_JSON = "retrieval.json"
+
+
+def run_retrieval(*, artifacts: Path, index_dir: Path | None = None, rerank: bool = False) -> dict[str, Any]:
+    """Recall@1, Recall@10 and MRR of the search index on its held-out chunks, written to ``reports/retrieval.json``.
+
+    The index is searched with the model it was built with (see :func:`writing7.stages.index.retrieval_report`).
+    """
+    from writing7.stages.index import retrieval_report
+
+    layout = ArtifactLayout(Path(artifacts))
+    report = retrieval_report(index_dir or layout.index, teacher_dir=layout.teacher, rerank=rerank)
+    atomic_write_json(layout.reports / RETRIEVAL_JSON, report)
+    return report

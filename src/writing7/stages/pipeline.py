@@ -146,10 +146,13 @@ def key_metric(stage: str, stats: dict[str, Any]) -> str:
     if stage in ("train", "train-teacher"):
         return f"{stats.get('steps')} steps, loss {_format(stats.get('final_loss'))}"
     if stage == "calibrate":
-        return f"book T={_format(_dig(stats, 'book', 'temperature_'))}, threshold {_format(_dig(stats, 'book', 'threshold'))}"
+        return f"{_dig(stats, 'book', 'method')}, book threshold {_format(_dig(stats, 'book', 'threshold'))}"
     if stage == "evaluate":
-        summary = stats.get("summary", {})
-        return ", ".join(f"{key} {_format(value)}" for key, value in list(summary.items())[:3])
+        summary = stats.get("summary", {})  # {system: {task: {auc, overall, ece}}}, the model first
+        system = next(iter(summary), None)
+        if system is None:
+            return ""
+        return f"{system}: " + ", ".join(f"{task} AUC {_format(metrics.get('auc'))}" for task, metrics in summary[system].items())
     if stage == "index":
         return f"{stats.get('books')} books, {stats.get('chunks')} chunks"
     return ""
