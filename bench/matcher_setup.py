@@ -59,7 +59,7 @@ def choose_model(model: Path | None, work: Path, texts: list[str]) -> tuple[Path
     if found is not None:
         return found, False, f"trained model {found}"
     built = build_untrained_minilm(work / "minilm-untrained", texts[:500])
-    return built, True, "all-MiniLM-L6-v2 with an untrained pair head (no trained model found), served --uncalibrated"
+    return built, True, "all-MiniLM-L6-v2 with an untrained pair head (no trained model found), run --uncalibrated"
 
 
 def passages(count: int, *, words: int, seed: int = 0) -> list[tuple[str, str]]:

@@ -60,7 +60,7 @@ def prepare(
     force_sharded: bool | None = typer.Option(None, "--force-sharded", help="Chunk books in Ray tasks (pip install 'writing7\\[ray]'; docs/ray.md)."),
     auto_shard: bool | None = typer.Option(None, "--auto-shard", help="Shard when the corpus has at least --sharded-switch-threshold files."),
     sharded_switch_threshold: int | None = typer.Option(None, "--sharded-switch-threshold", help="Book files from which --auto-shard shards (default 2000)."),
-    books_per_shard: int | None = typer.Option(None, "--books-per-shard", help="Books per Ray task and shard file (default 16)."),
+    books_per_shard: int | None = typer.Option(None, "--books-per-shard", help="Books per Ray task and shard file (default 4)."),
     ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster to join (host:6379, ray://host:10001, auto); default: a local Ray."),
     shard_wait_timeout_s: float | None = typer.Option(None, "--shard-wait-timeout-s", help="Seconds to wait for every shard file to be visible (default 60)."),
     shard_max_retries: int | None = typer.Option(None, "--shard-max-retries", help="Retries of a shard task whose worker died (default 3)."),

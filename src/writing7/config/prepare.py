@@ -39,7 +39,7 @@ class PrepareConfig(StageConfig):
     force_sharded: bool = option(False, "Chunk books in Ray tasks writing shards to artifacts/tmp/prepare_shards (same dataset as without).")
     auto_shard: bool = option(False, "Use the sharded path when the corpus has at least sharded_switch_threshold book files.")
     sharded_switch_threshold: int = option(2000, "Book files from which auto_shard switches to the sharded path.")
-    books_per_shard: int = option(16, "Books chunked by one Ray task into one shard file (more, smaller shards balance load better).")
+    books_per_shard: int = option(4, "Books chunked by one Ray task into one shard file (small shards balance uneven book sizes).")
     ray_address: str = option("", "Ray cluster to join (host:6379, ray://host:10001 or auto); empty = start a local Ray with `workers` CPUs.")
     shard_wait_timeout_s: float = option(60.0, "Seconds stage B waits for every listed shard file to be visible (shared storage can lag).")
     shard_max_retries: int = option(3, "Times Ray retries a shard task whose worker died or that hit an I/O error.")

@@ -129,7 +129,7 @@ def ray_session(*, address: str = "", workers: int = 2) -> Iterator[RaySessionIn
 
 def run_tasks(
     function: Callable[..., Any], calls: Sequence[tuple[Any, ...]], *, labels: Sequence[str], max_retries: int,
-    on_result: Callable[[Any], None], on_poll: Callable[[], None], poll_seconds: float = 2.0,
+    on_result: Callable[[Any], None], on_poll: Callable[[], None], poll_seconds: float = 1.0,
 ) -> None:
     """Run ``function(*call)`` as one Ray task per call, handing each result to ``on_result`` as it arrives.
 

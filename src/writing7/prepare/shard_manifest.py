@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ class ShardManifest:
         self.settings = settings
         self.entries = entries
         self.changed = True
+        self.saved_at = float("-inf")
 
     @classmethod
     def resume(cls, directory: Path, shards: Sequence[Shard], cfg: PrepareConfig, corpus_hash: str) -> ShardManifest:
@@ -106,12 +108,12 @@ class ShardManifest:
         entry.update({name: result[name] for name in ("sha256", "bytes", "chunks", "skipped")}, status="complete")
         self.changed = True
 
-    def save(self) -> None:
-        """Write the manifest atomically when something changed since the last save."""
-        if self.changed:
+    def save(self, *, at_most_every: float = 0.0) -> None:
+        """Write the manifest atomically if something changed, and not within ``at_most_every`` seconds of the last write."""
+        if self.changed and time.monotonic() - self.saved_at >= at_most_every:
             payload = {"format": FORMAT, "version": 1, "key": self.key, "settings": self.settings, "shards": self.entries}
             atomic_write_json(self.directory / SHARDS_MANIFEST, payload)
-            self.changed = False
+            self.changed, self.saved_at = False, time.monotonic()
 
 
 def _read(path: Path) -> dict[str, Any] | None:
