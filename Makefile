@@ -4,8 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 CORPUS ?= ../shared/data/gutenberg
-ARTIFACTS ?= artifacts
-CONFIG ?= configs/cpu-default.toml
+ARTIFACTS ?= $(if $(QUICK),artifacts-quick,artifacts)
+CONFIG ?= $(if $(QUICK),configs/quick.toml,configs/cpu-default.toml)
 QUICK ?=
 STAMP := $(VENV)/.writing7-installed
 export HF_HUB_OFFLINE := 1
@@ -29,8 +29,8 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 run: install
-	$(PY) -m writing7 pipeline --corpus "$(CORPUS)" --artifacts "$(ARTIFACTS)" --config "$(CONFIG)" $(if $(QUICK),--quick,)
-	$(PY) -m writing7 demo --artifacts "$(ARTIFACTS)" --corpus "$(CORPUS)"
+	$(PY) -m writing7 pipeline --corpus "$(CORPUS)" --artifacts "$(ARTIFACTS)" --config "$(CONFIG)"
+	$(PY) -m writing7 demo --artifacts "$(ARTIFACTS)"
 
 test: install
 	$(PY) -m pytest -q

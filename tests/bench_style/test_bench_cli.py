@@ -89,6 +89,8 @@ def test_config_validation_messages() -> None:
         BenchStyleConfig(n_authors=1)
     with pytest.raises(ConfigError, match="bench_style.samples = 0: must be > 0"):
         BenchStyleConfig(samples=0)
+    with pytest.raises(ConfigError, match="bench_style.threads = -1: must be >= 0"):
+        BenchStyleConfig(threads=-1)
     with pytest.raises(ConfigError, match="bench_style.top_p = 1.5: must be in"):
         BenchStyleConfig(top_p=1.5)
     with pytest.raises(ConfigError, match="bench_style.excerpt_words = 5: is too short"):

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from writing7.cli import app
 from writing7.config import ConfigError
 from writing7.config.prepare import PrepareConfig
-from writing7.prepare.ray_runtime import import_ray
+from writing7.prepare.ray_runtime import import_ray, ray_session
 from writing7.prepare.sharding import use_sharding
 
 runner = CliRunner()
@@ -79,3 +79,11 @@ def test_cli_options_reach_the_config(fixture_corpus_source, tmp_path):
     ])
     assert result.exit_code == 2
     assert result.output.strip().startswith("error: prepare.ray_address = 'ray:/x': is not a Ray address")
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:1", "ray://127.0.0.1:1"])
+def test_an_unreachable_cluster_fails_fast_naming_the_address(address):
+    pytest.importorskip("ray")
+    with pytest.raises(RuntimeError, match=rf"cannot reach the Ray cluster at {address} \(.*\): check that `ray start --head` runs there"):
+        with ray_session(address=address):
+            pass

@@ -98,9 +98,12 @@ def catalog_names(corpus: Path) -> dict[str, str]:
 def generate_passages(generator: TextGenerator, prompts: Sequence[Prompt]) -> list[str]:
     """One cleaned passage per prompt, in order."""
     passages = []
-    for prompt in tqdm(prompts, desc="generating", unit="passage", disable=progress_disabled()):
+    for number, prompt in enumerate(tqdm(prompts, desc="generating", unit="passage", disable=progress_disabled()), 1):
+        started = time.perf_counter()
         raw = generator.generate(prompt.messages, seed=prompt.seed)
         passage = clean_generation(raw) or raw.strip()
+        logger.info("passage %d/%d (%s %s, sample %d): %d words in %.1f s", number, len(prompts), prompt.kind,
+                    prompt.author or "control", prompt.sample, len(passage.split()), time.perf_counter() - started)
         if not passage:
             raise ValueError(f"the LLM returned an empty passage for {prompt.kind} {prompt.author} sample {prompt.sample}; "
                              "raise max_new_tokens or try another model")
@@ -115,6 +118,10 @@ def run(cfg: BenchStyleConfig, *, model: Path, corpus: Path, out: Path, matcher:
     ``matcher`` and ``generator`` default to ``Matcher.load(model)`` and the configured backend.
     """
     started = time.perf_counter()
+    if cfg.threads:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     if matcher is None:
         from writing7.inference.matcher import Matcher
 

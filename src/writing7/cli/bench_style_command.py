@@ -33,6 +33,7 @@ def bench_style(
     seed: int | None = typer.Option(None, "--seed", help="Seed for authors, excerpts, briefs and sampling."),
     prompt_mode: str | None = typer.Option(None, "--prompt-mode", help="excerpt, brief or both (default both)."),
     max_new_tokens: int | None = typer.Option(None, "--max-new-tokens", help="Tokens per generated passage (default 200)."),
+    threads: int | None = typer.Option(None, "--threads", help="torch CPU threads (0 = default; 1 is fastest on a busy machine)."),
     uncalibrated: bool | None = typer.Option(None, "--uncalibrated", help="Allow a model without calibration (flagged scores)."),
     out: Path | None = typer.Option(None, "--out", help="Report folder (default: ARTIFACTS/reports)."),
     artifacts: Path | None = typer.Option(None, "--artifacts", help="Artifacts root (default $WRITING7_ARTIFACTS or ./artifacts)."),
@@ -46,7 +47,8 @@ def bench_style(
         raise ValueError("give either --authors or --n-authors, not both")
     cfg = BenchStyleConfig.load(
         config, authors=names, n_authors=n_authors, llm=llm, llm_base_url=llm_base_url, llm_model=llm_model,
-        samples=samples, seed=seed, prompt_mode=prompt_mode, max_new_tokens=max_new_tokens, uncalibrated=uncalibrated,
+        samples=samples, seed=seed, prompt_mode=prompt_mode, max_new_tokens=max_new_tokens, threads=threads,
+        uncalibrated=uncalibrated,
     )
     layout = ArtifactLayout.from_env(artifacts)
     out_dir = out or layout.reports

@@ -34,6 +34,7 @@ class BenchStyleConfig(StageConfig):
     max_retries: int = option(4, "Retries on 429, 5xx, timeouts and connection errors (exponential backoff, Retry-After honoured).")
     requests_per_second: float = option(1.0, "Client-side rate limit of the openai backend.")
     bf16_autocast: bool = option(False, "Local backend: bf16 autocast on CPU (faster only on CPUs with native bf16 matmuls).")
+    threads: int = option(0, "torch CPU threads for generation and scoring (0 = torch's default; 1 is fastest on a busy machine).")
     uncalibrated: bool = option(False, "Score with a model that has no calibration (raw, flagged scores).")
 
     def validate(self) -> None:
@@ -41,7 +42,7 @@ class BenchStyleConfig(StageConfig):
         self.require_choice("prompt_mode", PROMPT_MODES)
         self.require_positive("samples", "reference_chunks", "chunk_size", "max_new_tokens", "temperature",
                               "timeout_s", "requests_per_second")
-        self.require_non_negative("max_retries", "min_chunk_chars")
+        self.require_non_negative("max_retries", "min_chunk_chars", "threads")
         if not 0 < self.top_p <= 1:
             self.fail("top_p", "must be in (0, 1]", "set top_p to e.g. 0.95 (1 = no nucleus cut)")
         if self.excerpt_words < 20:

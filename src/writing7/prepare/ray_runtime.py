@@ -23,6 +23,7 @@ import logging
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 INSTALL_HINT = "the sharded prepare needs Ray, which is not installed: pip install 'writing7[ray]'"
 # Ray's own modules that warn at start-up about things we set on purpose (the token-auth notice).
 _QUIET_LOGGERS = ("ray._private.authentication.authentication_token_setup",)
+RAY_CLIENT_PORT = 10001
 _USER_AUTH_VARIABLES = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 # One token per driver process: Ray's C++ loader caches the first token it reads.
 _LOCAL_TOKEN = secrets.token_hex(32)
@@ -92,6 +94,22 @@ def _quiet_start_up() -> Iterator[None]:
             logging.getLogger(name).setLevel(level)
 
 
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """Fail in seconds on a wrong address: ``ray.init`` would retry for minutes."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host:  # ray://host without a port
+        host, port = port, str(RAY_CLIENT_PORT)
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as error:
+        raise RuntimeError(
+            f"cannot reach the Ray cluster at {address} ({error}): check that `ray start --head` runs there, "
+            "and the host and port (6379 for the head, 10001 for ray://)"
+        ) from error
+
+
 def _cpus(ray: ModuleType) -> float:
     return float(ray.cluster_resources().get("CPU", 0.0))
 
@@ -106,6 +124,7 @@ def ray_session(*, address: str = "", workers: int = 2) -> Iterator[RaySessionIn
     common = {"log_to_driver": False, "logging_level": logging.WARNING, "configure_logging": True}
     start = time.perf_counter()
     if address:
+        _check_reachable(address)
         ray.init(address=address, **common)
         try:
             yield RaySessionInfo(address=address, started_here=True, start_seconds=time.perf_counter() - start, cpus=_cpus(ray))
