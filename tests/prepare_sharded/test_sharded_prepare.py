@@ -12,15 +12,17 @@ from writing7.corpus import discover_books
 from writing7.prepare.chunking import chunk_books
 from writing7.prepare.phases import PhaseTimer
 from writing7.prepare.ray_runtime import ray_session
-from writing7.prepare.sharding import FAULT_ENV, chunk_books_sharded
+from writing7.prepare.sharding import FAULT_ENV, FAULT_KIND_ENV, chunk_books_sharded
 from writing7.stages.prepare import run
 
 ray = pytest.importorskip("ray")
 
 
 def home_ray_files() -> dict[str, float]:
-    folder = Path.home() / ".ray"
-    return {str(path): path.stat().st_mtime for path in folder.rglob("*")} if folder.exists() else {}
+    """Every file under ``~/.ray`` and every home entry named like Ray, with its modification time."""
+    home = Path.home()
+    paths = [*home.glob("*ray*"), *home.glob(".ray/**/*")]
+    return {str(path): path.stat().st_mtime for path in paths}
 
 
 def processed(artifacts: Path):
@@ -90,16 +92,19 @@ def fault_once_in_shard_0(tmp_path, monkeypatch) -> Path:
     return markers
 
 
-def test_a_worker_dying_mid_task_is_retried(local_ray, books, expected, chunking_config, tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind", ["exit", "oserror"])
+def test_a_shard_failing_mid_task_is_retried(local_ray, books, expected, chunking_config, tmp_path, monkeypatch, kind):
     markers = fault_once_in_shard_0(tmp_path, monkeypatch)
+    monkeypatch.setenv(FAULT_KIND_ENV, kind)  # the worker process dies, or the task raises OSError
     merged, stats, _ = stage_a(books, chunking_config(force_sharded=True, shard_max_retries=1), tmp_path / "shards")
-    assert (markers / "shard_0000.jsonl").exists()  # the first attempt ran and died
+    assert (markers / "shard_0000.jsonl").exists()  # the first attempt ran and failed
     assert merged == expected and stats["computed"] == 3 and stats["ray_address"] == "existing"
 
 
 def test_a_task_out_of_retries_fails_naming_the_shard(local_ray, books, chunking_config, tmp_path, monkeypatch):
     fault_once_in_shard_0(tmp_path, monkeypatch)
-    with pytest.raises(RuntimeError, match=r"shard task shard_0000\.jsonl failed after 0 retries \(WorkerCrashedError: .*\); the finished shards stay in .*shards: rerun to resume"):
+    monkeypatch.setenv(FAULT_KIND_ENV, "oserror")
+    with pytest.raises(RuntimeError, match=r"shard task shard_0000\.jsonl failed after 0 retries \(RayTaskError\(OSError\): .*injected fault in shard_0000\.jsonl\); the finished shards stay in .*shards: rerun to resume"):
         stage_a(books, chunking_config(force_sharded=True, shard_max_retries=0), tmp_path / "shards")
     assert (tmp_path / "shards" / "shards_manifest.json").is_file()
 

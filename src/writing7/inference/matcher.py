@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -112,7 +111,7 @@ class Matcher:
         if not model_dir.is_dir():
             raise FileNotFoundError(f"model folder {model_dir} not found: run `writing7 train` first or pass --model DIR")
         calibration = load_calibration(model_dir, uncalibrated=uncalibrated)
-        model = MatcherModel.load(model_dir, device=device or os.environ.get("WRITING7_DEVICE"))
+        model = MatcherModel.load(model_dir, device=device)
         return cls(model, calibration, model_dir=model_dir, calibrated=not uncalibrated,
                    document_calibration=load_document_calibration(model_dir), config=config)
 

@@ -37,8 +37,11 @@ from writing7.prepare.shard_manifest import Shard, ShardManifest, plan_shards
 from writing7.progress import progress_disabled
 
 logger = logging.getLogger(__name__)
-# Test hook: a folder; the first attempt of every shard then kills its worker half-way (see _die_once).
+# Test hook, read by the driver: a folder; the first attempt of every shard without a marker file
+# there fails half-way (see _fail_once), by exiting its worker or, with WRITING7_FAULT_KIND=oserror,
+# by raising OSError (a shared-storage hiccup).
 FAULT_ENV = "WRITING7_FAULT_SHARD_ONCE"
+FAULT_KIND_ENV = "WRITING7_FAULT_KIND"
 FAULT_EXIT_CODE = 75
 MAX_NAMED_SHARDS = 10
 # Progress is saved at most this often during stage A (the manifest lists every book: megabytes at
@@ -51,23 +54,32 @@ def use_sharding(cfg: PrepareConfig, book_count: int) -> bool:
     return cfg.force_sharded or (cfg.auto_shard and book_count >= cfg.sharded_switch_threshold)
 
 
-def _die_once(fault_dir: str | None, shard: Shard) -> None:
-    """With a fault folder, the first attempt of each shard exits its worker, as a killed process would."""
-    if not fault_dir:
+def _fail_once(fault: tuple[str, str] | None, shard: Shard) -> None:
+    """With a fault ``(folder, kind)``, the first attempt of each shard exits its worker (as a killed
+    process would) or raises :class:`OSError`; the marker file makes the retry succeed."""
+    if fault is None:
         return
-    marker = Path(fault_dir) / shard.file
-    if not marker.exists():
-        marker.touch()
-        os._exit(FAULT_EXIT_CODE)
+    marker = Path(fault[0]) / shard.file
+    if marker.exists():
+        return
+    marker.touch()
+    if fault[1] == "oserror":
+        raise OSError(f"injected fault in {shard.file}")
+    os._exit(FAULT_EXIT_CODE)
 
 
-def write_shard(shard: Shard, cfg: PrepareConfig, directory: str, fault_dir: str | None = None) -> dict[str, Any]:
+def _fault_from_environment() -> tuple[str, str] | None:
+    folder = os.environ.get(FAULT_ENV)
+    return (folder, os.environ.get(FAULT_KIND_ENV, "exit")) if folder else None
+
+
+def write_shard(shard: Shard, cfg: PrepareConfig, directory: str, fault: tuple[str, str] | None = None) -> dict[str, Any]:
     """Task body: chunk the shard's books and write them as one JSON line each, atomically."""
     start = time.perf_counter()
     books = []
     for book in shard.books:
         books.append(chunk_book(book, cfg))
-        _die_once(fault_dir, shard)  # after the first book: a death mid-task, work lost
+        _fail_once(fault, shard)  # after the first book: a failure mid-task, work lost
     data = "".join(json.dumps(book.to_dict(), ensure_ascii=False) + "\n" for book in books).encode("utf-8")
     atomic_write_bytes(Path(directory) / shard.file, data)
     return {
@@ -137,7 +149,7 @@ def _compute(todo: Sequence[Shard], manifest: ShardManifest, cfg: PrepareConfig,
     with contextlib.ExitStack() as stack:
         with timer.phase("ray_start"):
             session = stack.enter_context(ray_session(address=cfg.ray_address, workers=cfg.workers))
-        calls = [(shard, cfg, str(manifest.directory), os.environ.get(FAULT_ENV)) for shard in todo]
+        calls = [(shard, cfg, str(manifest.directory), _fault_from_environment()) for shard in todo]
         with timer.phase("chunk"), progress:
             try:
                 run_tasks(

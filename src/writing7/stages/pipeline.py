@@ -139,7 +139,7 @@ def _dig(stats: dict[str, Any], *keys: str) -> Any:
 
 def key_metric(stage: str, stats: dict[str, Any]) -> str:
     if stage == "standardize":
-        return f"{_dig(stats, 'books_written')} books, min kept {_dig(stats, 'kept_fraction_min')}"
+        return f"{_dig(stats, 'books_written')} books, min kept fraction {_dig(stats, 'min_kept_fraction')}"
     if stage == "prepare":
         splits = stats.get("splits", {})
         return ", ".join(f"{name} {info.get('pairs')}" for name, info in splits.items()) + " pairs"
