@@ -5,7 +5,7 @@ from writing7.models.pair_head import PairHead
 
 def test_pair_head_is_symmetric_and_outputs_two_logits():
     torch.manual_seed(0)
-    head = PairHead(embedding_dim=8, num_pair_features=3, hidden=16).eval()
+    head = PairHead(embedding_dim=8, num_pair_features=3, hidden=16, use_embedding_features=True).eval()
     first = torch.nn.functional.normalize(torch.randn(5, 8), dim=-1)
     second = torch.nn.functional.normalize(torch.randn(5, 8), dim=-1)
     features = torch.randn(5, 3)

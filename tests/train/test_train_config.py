@@ -52,3 +52,11 @@ def test_unknown_toml_field_is_reported(tmp_path):
     config_file.write_text("[train]\nmax_stepz = 12\n")
     with pytest.raises(ConfigError, match="unknown field"):
         TrainConfig.load(config_file)
+
+
+def test_shipped_presets_load(request):
+    configs = request.config.rootpath / "configs"
+    assert TrainConfig.load(configs / "cpu-default.toml") == TrainConfig()  # the file spells out the defaults
+    assert TeacherConfig.load(configs / "cpu-default.toml") == TeacherConfig()
+    gpu = TrainConfig.load(configs / "gpu.toml")
+    assert gpu.base_model == "roberta-large" and gpu.batch_size == 256 and gpu.gradient_checkpointing == "on"

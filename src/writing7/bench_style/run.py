@@ -111,6 +111,16 @@ def generate_passages(generator: TextGenerator, prompts: Sequence[Prompt]) -> li
     return passages
 
 
+def benchmark_prompts(materials: dict[str, AuthorMaterial], cfg: BenchStyleConfig,
+                      names: dict[str, str]) -> tuple[list[Prompt], dict[str, str]]:
+    """The prompts (neutral controls, then imitations) and the excerpt shown for each author."""
+    excerpts = {author: trim_to_words(material.excerpt.text, cfg.excerpt_words) for author, material in materials.items()}
+    authors = {author: (display_name(author, names.get(author)), excerpt) for author, excerpt in excerpts.items()}
+    prompts = build_prompts(authors=authors, samples=cfg.samples, seed=cfg.seed, mode=cfg.prompt_mode,
+                            max_new_tokens=cfg.max_new_tokens)
+    return prompts, excerpts
+
+
 def run(cfg: BenchStyleConfig, *, model: Path, corpus: Path, out: Path, matcher: PairScorer | None = None,
         generator: TextGenerator | None = None) -> dict[str, Any]:
     """Run the benchmark and write ``out/style_bench.{json,md,png}``; return the report.
@@ -127,21 +137,22 @@ def run(cfg: BenchStyleConfig, *, model: Path, corpus: Path, out: Path, matcher:
 
         matcher = Matcher.load(model, uncalibrated=cfg.uncalibrated)
     materials = gather_material(corpus, cfg)
-    names = catalog_names(corpus)
+    prompts, excerpts = benchmark_prompts(materials, cfg, catalog_names(corpus))
+    owned_generator = generator is None
     generator = generator or make_generator(cfg)
-    excerpts = {author: (display_name(author, names.get(author)), trim_to_words(material.excerpt.text, cfg.excerpt_words))
-                for author, material in materials.items()}
-    prompts = build_prompts(authors=excerpts, samples=cfg.samples, seed=cfg.seed, mode=cfg.prompt_mode,
-                            max_new_tokens=cfg.max_new_tokens)
     logger.info("generating %d passages with %s", len(prompts), generator.description)
     generation_started = time.perf_counter()
-    passages = generate_passages(generator, prompts)
+    try:
+        passages = generate_passages(generator, prompts)
+    finally:
+        if owned_generator and hasattr(generator, "close"):
+            generator.close()  # the HTTP client's connections
     scoring_started = time.perf_counter()
     report = summarize_benchmark(matcher, materials, prompts, passages)
     finished = time.perf_counter()
     report.update(
         llm=generator.description, model=str(model), calibrated=bool(getattr(matcher, "calibrated", True)),
-        config=cfg.to_dict(), excerpts={author: excerpt for author, (_, excerpt) in excerpts.items()},
+        config=cfg.to_dict(), excerpts=excerpts,
         timing={"wall_s": finished - started, "generation_s": scoring_started - generation_started,
                 "scoring_s": finished - scoring_started, "passages": len(prompts)},
     )

@@ -26,7 +26,7 @@ def symmetric_features(first: torch.Tensor, second: torch.Tensor) -> torch.Tenso
 class PairHead(nn.Module):
     """Symmetric pair classifier with outputs ``[same_book_logit, same_author_logit]``."""
 
-    def __init__(self, embedding_dim: int, num_pair_features: int, *, hidden: int = 256, dropout: float = 0.1, use_embedding_features: bool = True) -> None:
+    def __init__(self, embedding_dim: int, num_pair_features: int, *, hidden: int = 256, dropout: float = 0.1, use_embedding_features: bool = False) -> None:
         super().__init__()
         self.embedding_dim = embedding_dim
         self.num_pair_features = num_pair_features

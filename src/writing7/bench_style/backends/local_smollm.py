@@ -7,8 +7,10 @@ integration: ``gguf.dequantize`` turns the Q4_1 blocks into float32 tensors of a
 transformers needs ``accelerate`` for any GGUF load and ``gguf`` for the reading.
 
 Loading takes ~20 s on 2 CPU cores, so the model is cached per process; generating 200 tokens takes
-~10-15 s. bf16 autocast is off by default: on CPUs without native bf16 matmuls it is slower (measured
-12.3 s vs 6.6 s for 100 tokens on the 2-core development machine).
+~10-15 s on an idle 2-core machine. On a busy machine use one torch thread (``--threads 1``): with two
+threads competing with other jobs a 12-passage run was unfinished after 55 min, with one it took 7.5 min.
+bf16 autocast is off by default: on CPUs without native bf16 matmuls it is slower (12.3 s vs 6.6 s for
+100 tokens on the 2-core development machine).
 """
 
 from __future__ import annotations
