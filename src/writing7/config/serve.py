@@ -14,7 +14,9 @@ class ServeConfig(StageConfig):
     section = "serve"
     host: str = option("127.0.0.1", "Address to listen on (0.0.0.0 exposes the service to the network).")
     port: int = option(8000, "TCP port.")
-    batching: bool = option(True, "Micro-batch concurrent requests into one forward (off: one forward per request).")
+    batching: bool = option(True, "Micro-batch concurrent requests into one forward (off: one forward per request, in parallel "
+                                  "threads). Pays off where a bigger batch costs little more (GPU); on a small CPU the forward is "
+                                  "compute-bound and bench/serve.py measured no gain.")
     max_batch_size: int = option(64, "Most pairs or texts in one micro-batched forward.")
     max_wait_ms: float = option(5.0, "How long the first request of a micro-batch waits for others (milliseconds).")
     max_text_characters: int = option(20_000, "Longest text accepted by score, style-similarity, embed and search (413 above).")

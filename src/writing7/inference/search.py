@@ -7,7 +7,7 @@ book's prefilter score is
 
 (``w`` = ``centroid_weight``). The centroid rewards a book whose whole style is close, the best
 chunk rewards one very close passage. Candidates are the union of the ``candidates`` books with
-the best centroids and the books owning the ``chunk_hits`` nearest chunks, so a book with a poor
+the best centroids and the books owning the ``4 * candidates`` nearest chunks, so a book with a poor
 centroid but one near-identical passage still gets in; both terms are then computed exactly for
 the candidates only (``candidates x chunks_per_book`` products, not the whole library).
 
