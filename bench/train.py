@@ -10,9 +10,9 @@ same number of texts per step and the same maximum sequence length:
   (passage, same-book passage) pairs, ``batch / 2`` pairs a step, once in its default precision
   (fp32) and once with ``bf16=True``.
 
-Throughput is texts per second over the steps after ``--warmup`` steps. Usage::
+Throughput is texts per step over the median step time after ``--warmup`` steps, over alternating\n``--rounds``. Usage::
 
-    python bench/train.py --artifacts /tmp/w7art --steps 12 --warmup 2
+    python bench/train.py --artifacts /tmp/w7art --steps 6 --warmup 1 --rounds 2
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -31,17 +32,22 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("WRITING7_QUIET", "1")
 
 
-def writing7_rate(cfg, splits, steps: int, warmup: int, work: Path) -> float:
+def step_seconds(times: list[float], warmup: int) -> list[float]:
+    """Durations of the steps after ``warmup`` from their end times."""
+    return [later - earlier for earlier, later in zip(times[warmup - 1 :], times[warmup:])]
+
+
+def writing7_steps(cfg, splits, warmup: int, work: Path) -> list[float]:
+    """Step durations of the real `train` loop (from its log's elapsed times)."""
     from writing7.training.bi_encoder_training import train_matcher
 
     log = work / "writing7_log.jsonl"
     train_matcher(cfg, splits["train"], splits["validation"], checkpoint_dir=work / "checkpoints", log_path=log, fingerprint="bench")
-    records = {r["step"]: r for r in map(json.loads, log.read_text().splitlines()) if "elapsed_s" in r}
-    first, last = records[warmup], records[warmup + steps]
-    return (last["samples"] - first["samples"]) / (last["elapsed_s"] - first["elapsed_s"])
+    records = [r for r in map(json.loads, log.read_text().splitlines()) if "elapsed_s" in r]
+    return step_seconds([r["elapsed_s"] for r in records], warmup)
 
 
-def sentence_transformers_rate(base_model: str, pairs: list[tuple[str, str]], *, batch_pairs: int, max_seq_length: int, steps: int, warmup: int, bf16: bool, work: Path) -> float:
+def sentence_transformers_steps(base_model: str, pairs: list[tuple[str, str]], *, batch_pairs: int, max_seq_length: int, max_steps: int, warmup: int, bf16: bool, work: Path) -> list[float]:
     from datasets import Dataset
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
@@ -58,14 +64,14 @@ def sentence_transformers_rate(base_model: str, pairs: list[tuple[str, str]], *,
     model.max_seq_length = max_seq_length
     dataset = Dataset.from_dict({"anchor": [a for a, _ in pairs], "positive": [b for _, b in pairs]})
     arguments = SentenceTransformerTrainingArguments(
-        output_dir=str(work / f"st-{bf16}"), per_device_train_batch_size=batch_pairs, max_steps=warmup + steps, bf16=bf16, use_cpu=True,
+        output_dir=str(work / f"st-{bf16}"), per_device_train_batch_size=batch_pairs, max_steps=max_steps, bf16=bf16, use_cpu=True,
         report_to=[], save_strategy="no", logging_strategy="no", disable_tqdm=True, dataloader_drop_last=True, learning_rate=4e-5,
-        warmup_ratio=0.06, seed=0,
+        warmup_steps=0.06, seed=0,
     )
     clock = StepClock()
     trainer = SentenceTransformerTrainer(model=model, args=arguments, train_dataset=dataset, loss=MultipleNegativesRankingLoss(model), callbacks=[clock])
     trainer.train()
-    return 2 * batch_pairs * steps / (clock.times[warmup + steps - 1] - clock.times[warmup - 1])
+    return step_seconds(clock.times, warmup)
 
 
 def same_book_pairs(splits) -> list[tuple[str, str]]:
@@ -80,6 +86,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=12, help="Timed steps per system.")
     parser.add_argument("--warmup", type=int, default=2, help="Untimed steps first.")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="Alternating rounds of the three systems.")
     parser.add_argument("--output", type=Path, default=None, help="Also write the results as JSON here.")
     args = parser.parse_args()
 
@@ -94,13 +101,23 @@ def main() -> None:
     splits = load_from_disk(str(args.artifacts / "data" / "processed"))
     cfg = TrainConfig(base_model=args.base_model, max_steps=args.warmup + args.steps, eval_steps=0, save_steps=0, logging_steps=1, eval_max_pairs=8, threads=args.threads)
     results = {"batch_texts": cfg.batch_size, "max_seq_length": cfg.max_seq_length, "threads": args.threads, "native_bf16": native_bf16(torch.device("cpu"))}
-    with tempfile.TemporaryDirectory() as directory:
-        work = Path(directory)
-        pairs = same_book_pairs(splits)
-        common = {"batch_pairs": cfg.batch_size // 2, "max_seq_length": cfg.max_seq_length, "steps": args.steps, "warmup": args.warmup, "work": work}
-        results["sentence_transformers_fp32"] = sentence_transformers_rate(resolve_base_model(args.base_model), pairs, bf16=False, **common)
-        results["writing7"] = writing7_rate(cfg, splits, args.steps, args.warmup, work)
-        results["sentence_transformers_bf16"] = sentence_transformers_rate(resolve_base_model(args.base_model), pairs, bf16=True, **common)
+    systems = ("writing7", "sentence_transformers_fp32", "sentence_transformers_bf16")
+    durations: dict[str, list[float]] = {name: [] for name in systems}
+    pairs = same_book_pairs(splits)
+    st_settings = {"batch_pairs": cfg.batch_size // 2, "max_seq_length": cfg.max_seq_length, "max_steps": args.warmup + args.steps, "warmup": args.warmup}
+    # Rounds alternate the systems so that a busy spell on a shared machine does not land on one of them only;
+    # the median step time ignores the spells that remain.
+    for round_number in range(args.rounds):
+        with tempfile.TemporaryDirectory() as directory:
+            work = Path(directory)
+            base = resolve_base_model(args.base_model)
+            durations["sentence_transformers_fp32"] += sentence_transformers_steps(base, pairs, bf16=False, work=work, **st_settings)
+            durations["writing7"] += writing7_steps(cfg, splits, args.warmup, work)
+            durations["sentence_transformers_bf16"] += sentence_transformers_steps(base, pairs, bf16=True, work=work, **st_settings)
+        print(f"round {round_number + 1}: " + ", ".join(f"{name} {statistics.median(values):.2f} s/step" for name, values in durations.items()), flush=True)
+    for name in systems:
+        results[name] = cfg.batch_size / statistics.median(durations[name])
+    results["step_seconds"] = durations
     results["speedup_vs_st_default"] = results["writing7"] / results["sentence_transformers_fp32"]
     results["speedup_vs_st_bf16"] = results["writing7"] / results["sentence_transformers_bf16"]
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -66,6 +66,9 @@ class EmbeddingCosineBaseline:
     def __init__(self, model_path: str, *, batch_size: int = 64, device: str | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
+        from writing7.models.bi_encoder import resolve_base_model
+
+        model_path = resolve_base_model(model_path)  # "all-MiniLM-L6-v2" -> the copy packaged on PyPI
         self.model_path = model_path
         self.batch_size = batch_size
         try:

@@ -144,12 +144,12 @@ def key_metric(stage: str, stats: dict[str, Any]) -> str:
         splits = stats.get("splits", {})
         return ", ".join(f"{name} {info.get('pairs')}" for name, info in splits.items()) + " pairs"
     if stage in ("train", "train-teacher"):
-        return f"{stats.get('steps')} steps, loss {_format(stats.get('final_loss'))}"
+        return f"{stats.get('steps')} steps, {_format(stats.get('samples_per_second'))} samples/s"
     if stage == "calibrate":
         return f"{_dig(stats, 'book', 'method')}, book threshold {_format(_dig(stats, 'book', 'threshold'))}"
     if stage == "evaluate":
         summary = stats.get("summary", {})  # {system: {task: {auc, overall, ece}}}, the model first
-        system = next(iter(summary), None)
+        system = next((name for name in summary if "calibrated" in name and "uncalibrated" not in name), next(iter(summary), None))
         if system is None:
             return ""
         return f"{system}: " + ", ".join(f"{task} AUC {_format(metrics.get('auc'))}" for task, metrics in summary[system].items())
