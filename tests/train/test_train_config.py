@@ -25,6 +25,8 @@ def test_defaults_are_the_cpu_preset():
         ({"max_steps": 0}, r"train\.max_steps = 0: must be > 0"),
         ({"base_model": ""}, r"train\.base_model = '': is empty"),
         ({"pair_head_dropout": 1.0}, r"train\.pair_head_dropout = 1\.0: must be in \[0, 1\)"),
+        ({"attention_dropout": 1.0}, r"train\.attention_dropout = 1\.0: must be in \[0, 1\)"),
+        ({"freeze_layers": -1}, r"train\.freeze_layers = -1: must be >= 0"),
         ({"book_loss_weight": 0.0, "author_loss_weight": 0.0, "pair_loss_weight": 0.0}, r"are all 0; give at least one of them a positive weight"),
         ({"topic_adversary_weight": -1.0}, r"train\.topic_adversary_weight = -1\.0: must be >= 0"),
     ],

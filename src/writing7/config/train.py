@@ -78,6 +78,7 @@ class TrainConfig(LoopOptions):
     pair_head_dropout: float = option(0.1, "Dropout in the pair head MLP.")
     pair_head_embedding_features: bool = option(False, "Also feed |u-v| and u*v to the pair head MLP (off: on held-out authors the head generalises better from cosine + classical features alone).")
     freeze_embeddings: bool = option(True, "Freeze the token embedding matrix (faster steps; little to learn there from a small corpus).")
+    attention_dropout: float = option(0.0, "Dropout on attention probabilities while training (the base model's own value is usually 0.1); 0 skips a random mask of batch x heads x tokens^2 per layer: about 2x faster steps on CPU.")
     freeze_layers: int = option(2, "Freeze the embedding block and this many lowest transformer layers (skips their backward pass: faster steps).")
     distill_from_cross: bool = option(False, "Distil the cross-encoder teacher's scores (trains the teacher first when it is absent).")
     distill_weight: float = option(1.0, "Weight of the distillation loss.")
@@ -91,6 +92,8 @@ class TrainConfig(LoopOptions):
         self.require_non_negative("projection_dim", "book_loss_weight", "author_loss_weight", "pair_loss_weight", "topic_adversary_weight")
         self.require_non_negative("topic_reversal_scale", "topic_independence_weight", "distill_weight", "freeze_layers")
         self.require_fraction("hard_negative_fraction")
+        if not 0 <= self.attention_dropout < 1:
+            self.fail("attention_dropout", "must be in [0, 1)", "use 0 (fast) or the base model's 0.1")
         if not 0 <= self.pair_head_dropout < 1:
             self.fail("pair_head_dropout", "must be in [0, 1)", "use e.g. 0.1")
         if self.chunks_per_book < 2:

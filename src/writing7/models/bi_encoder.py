@@ -62,18 +62,23 @@ class BiEncoder(nn.Module):
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def from_base(cls, base_model: str, *, max_seq_length: int, projection_dim: int = 0, projection_layers: int = 1) -> BiEncoder:
+    def from_base(
+        cls, base_model: str, *, max_seq_length: int, projection_dim: int = 0, projection_layers: int = 1, attention_dropout: float | None = None,
+    ) -> BiEncoder:
         """A fresh bi-encoder on ``base_model`` (HF id, HF folder or SentenceTransformer folder).
 
         The projection starts as the identity when ``projection_dim`` equals the hidden size (0 means
         "the hidden size"), so training starts from the base model's own embedding geometry instead of
         a random rotation of it; extra layers are ``tanh`` MLP layers in front of the last one.
+        ``attention_dropout`` (when not None) overrides the dropout on attention probabilities
+        (``attention_probs_dropout_prob`` in BERT/RoBERTa configs, ``attention_dropout`` in others).
         """
         from sentence_transformers.base.modules import Dense, Transformer
 
         path = resolve_base_model(base_model)
+        config_kwargs = None if attention_dropout is None else {"attention_probs_dropout_prob": attention_dropout, "attention_dropout": attention_dropout}
         try:
-            transformer = Transformer(path, max_seq_length=max_seq_length)
+            transformer = Transformer(path, max_seq_length=max_seq_length, config_kwargs=config_kwargs)
         except (OSError, ValueError) as error:
             raise ValueError(f"cannot load base model {base_model!r} ({error}); pass --base-model with a local model folder or a cached HF id") from error
         transformer.max_seq_length = max_seq_length

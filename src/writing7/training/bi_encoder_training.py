@@ -52,7 +52,10 @@ def parameter_groups(objective: ContrastiveObjective, *, body_learning_rate: flo
 
 def build_parts(cfg: TrainConfig, chunks: ChunkTable, pairs: PairTable) -> tuple[BiEncoder, PairHead, StyleFeaturizer | None, TextFeatures | None]:
     """A fresh encoder, a pair head standardised on training pairs, and the fitted style features."""
-    encoder = BiEncoder.from_base(cfg.base_model, max_seq_length=cfg.max_seq_length, projection_dim=cfg.projection_dim, projection_layers=cfg.projection_layers)
+    encoder = BiEncoder.from_base(
+        cfg.base_model, max_seq_length=cfg.max_seq_length, projection_dim=cfg.projection_dim, projection_layers=cfg.projection_layers,
+        attention_dropout=cfg.attention_dropout,
+    )
     encoder.freeze(embeddings=cfg.freeze_embeddings, layers=cfg.freeze_layers)
     featurizer = features = None
     if cfg.style_features:
