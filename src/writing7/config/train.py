@@ -20,7 +20,7 @@ class LoopOptions(StageConfig):
     """Fields shared by both training commands: optimisation, cadence, hardware."""
 
     base_model: str = option(DEFAULT_BASE_MODEL, "Base encoder: HF model id or local folder (all-MiniLM-L6-v2 = the packaged copy).")
-    max_steps: int = option(450, "Optimiser steps.")
+    max_steps: int = option(300, "Optimiser steps.")
     learning_rate: float = option(4e-5, "Peak learning rate of the transformer body (AdamW).")
     weight_decay: float = option(0.01, "AdamW weight decay (not applied to biases and norms).")
     warmup_ratio: float = option(0.06, "Fraction of max_steps with a linear warm-up; then linear decay to 0.")
@@ -77,6 +77,9 @@ class TrainConfig(LoopOptions):
     pair_head_hidden: int = option(256, "Hidden units of the pair head MLP.")
     pair_head_dropout: float = option(0.1, "Dropout in the pair head MLP.")
     pair_head_embedding_features: bool = option(False, "Also feed |u-v| and u*v to the pair head MLP (off: on held-out authors the head generalises better from cosine + classical features alone).")
+    head_fit_author_ratio: float = option(0.15, "Share of training authors kept out of encoder training; after training, the pair head is refitted on their pairs as a logistic regression per task, so each feature gets the weight it has on unseen authors (0 = keep the in-batch head).")
+    head_fit_features: str = option("similarities", "Inputs of the fitted head: 'similarities' (embedding, char and word TF-IDF and function-word cosines, Burrows' Delta) or 'all' (also every per-statistic difference).")
+    head_fit_inverse_regularisation: float = option(1.0, "C of the head fit's L2-regularised logistic regressions (smaller = stronger regularisation).")
     freeze_embeddings: bool = option(True, "Freeze the token embedding matrix (faster steps; little to learn there from a small corpus).")
     attention_dropout: float = option(0.0, "Dropout on attention probabilities while training (the base model's own value is usually 0.1); 0 skips a random mask of batch x heads x tokens^2 per layer: about 2x faster steps on CPU.")
     freeze_layers: int = option(2, "Freeze the embedding block and this many lowest transformer layers (skips their backward pass: faster steps).")
@@ -92,6 +95,10 @@ class TrainConfig(LoopOptions):
         self.require_non_negative("projection_dim", "book_loss_weight", "author_loss_weight", "pair_loss_weight", "topic_adversary_weight")
         self.require_non_negative("topic_reversal_scale", "topic_independence_weight", "distill_weight", "freeze_layers")
         self.require_fraction("hard_negative_fraction")
+        self.require_positive("head_fit_inverse_regularisation")
+        self.require_choice("head_fit_features", ("similarities", "all"))
+        if not 0 <= self.head_fit_author_ratio < 0.5:
+            self.fail("head_fit_author_ratio", "must be in [0, 0.5)", "use e.g. 0.15, or 0 to keep the in-batch pair head")
         if not 0 <= self.attention_dropout < 1:
             self.fail("attention_dropout", "must be in [0, 1)", "use 0 (fast) or the base model's 0.1")
         if not 0 <= self.pair_head_dropout < 1:

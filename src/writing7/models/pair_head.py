@@ -3,24 +3,21 @@
 Inputs of a pair (u, v are L2-normalised embeddings, f the classical pair features of
 :class:`~writing7.models.style_features.StyleFeaturizer`, standardised with training statistics)::
 
-    x = [ |u - v| , u * v , cos(u, v) , (f - mean) / std ]          (2 d + 1 + k,)
-    logits = MLP(x) + W [cos(u, v), (f - mean) / std] + b           (2,)
+    s = [ cos(u, v) , (f - mean) / std ]                            (1 + k,)
+    x = [ |u - v| , u * v , s ]  (use_embedding_features)  or  s      (2 d + 1 + k,) or (1 + k,)
+    logits = MLP(x) + W s + b                                        (2,)
 
 Every input is symmetric in (u, v), so ``head(a, b) == head(b, a)`` exactly. The linear path on the
 scalar similarities is a low-capacity route that generalises to unseen authors on its own; the MLP on
 the element-wise embedding features adds what a cosine cannot express (which dimensions agree).
+With ``hidden=0`` there is no MLP: the head is one logistic regression per task on the scalars, which
+is what :func:`writing7.training.head_fit.fit_linear_head` fits on authors the encoder never saw.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-
-
-def symmetric_features(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-    """[|u - v|, u * v, cos]: (pairs, dim), (pairs, dim) -> (pairs, 2 dim + 1); inputs L2-normalised."""
-    cosine = (first * second).sum(dim=-1, keepdim=True)  # (pairs, 1)
-    return torch.cat([(first - second).abs(), first * second, cosine], dim=-1)
 
 
 class PairHead(nn.Module):
@@ -37,12 +34,14 @@ class PairHead(nn.Module):
         scalar_inputs = 1 + num_pair_features
         self.linear = nn.Linear(scalar_inputs, 2)
         mlp_inputs = (2 * embedding_dim if use_embedding_features else 0) + scalar_inputs
-        self.mlp = nn.Sequential(nn.Linear(mlp_inputs, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 2))
+        self.hidden = hidden
+        self.dropout = dropout
+        self.mlp = nn.Sequential(nn.Linear(mlp_inputs, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 2)) if hidden else None
 
     def config(self) -> dict:
         return {
             "embedding_dim": self.embedding_dim, "num_pair_features": self.num_pair_features,
-            "hidden": self.mlp[0].out_features, "dropout": self.mlp[2].p, "use_embedding_features": self.use_embedding_features,
+            "hidden": self.hidden, "dropout": self.dropout, "use_embedding_features": self.use_embedding_features,
         }
 
     @torch.no_grad()
@@ -51,10 +50,18 @@ class PairHead(nn.Module):
         self.feature_mean.copy_(pair_features.mean(dim=0))
         self.feature_scale.copy_(pair_features.std(dim=0).clamp(min=1e-6))
 
+    def scalar_inputs(self, first: torch.Tensor, second: torch.Tensor, pair_features: torch.Tensor) -> torch.Tensor:
+        """The linear path's inputs ``[cos(u, v), (f - mean) / std]``: (pairs, dim) x2, (pairs, k) -> (pairs, 1 + k)."""
+        cosine = (first.float() * second.float()).sum(dim=-1, keepdim=True)  # (pairs, 1)
+        return torch.cat([cosine, (pair_features.float() - self.feature_mean) / self.feature_scale], dim=-1)
+
     def forward(self, first: torch.Tensor, second: torch.Tensor, pair_features: torch.Tensor) -> torch.Tensor:
         """(pairs, dim), (pairs, dim), (pairs, k) -> (pairs, 2) float32 logits."""
-        symmetric = symmetric_features(first.float(), second.float())  # (pairs, 2d + 1), cosine last
-        scaled = (pair_features.float() - self.feature_mean) / self.feature_scale  # (pairs, k)
-        scalars = torch.cat([symmetric[:, -1:], scaled], dim=-1)  # (pairs, 1 + k)
-        mlp_input = torch.cat([symmetric, scaled], dim=-1) if self.use_embedding_features else scalars
+        scalars = self.scalar_inputs(first, second, pair_features)  # (pairs, 1 + k)
+        if self.mlp is None:
+            return self.linear(scalars)
+        if not self.use_embedding_features:
+            return self.mlp(scalars) + self.linear(scalars)
+        first, second = first.float(), second.float()
+        mlp_input = torch.cat([(first - second).abs(), first * second, scalars], dim=-1)  # (pairs, 2 d + 1 + k)
         return self.mlp(mlp_input) + self.linear(scalars)

@@ -144,7 +144,9 @@ def key_metric(stage: str, stats: dict[str, Any]) -> str:
         splits = stats.get("splits", {})
         return ", ".join(f"{name} {info.get('pairs')}" for name, info in splits.items()) + " pairs"
     if stage in ("train", "train-teacher"):
-        return f"{stats.get('steps')} steps, {_format(stats.get('samples_per_second'))} samples/s"
+        validation = stats.get("final_evaluation") or {}
+        aucs = ", ".join(f"{task} {_format(validation[f'{task}_auc'])}" for task in ("book", "author") if f"{task}_auc" in validation)
+        return f"{stats.get('steps')} steps, {_format(stats.get('samples_per_second'))} samples/s" + (f", validation AUC {aucs}" if aucs else "")
     if stage == "calibrate":
         return f"{_dig(stats, 'book', 'method')}, book threshold {_format(_dig(stats, 'book', 'threshold'))}"
     if stage == "evaluate":

@@ -20,6 +20,7 @@ from writing7.models.style_features import StyleFeaturizer, StyleFeatureSettings
 from writing7.training.batches import ContrastiveBatches, DistillPairs
 from writing7.training.data import ChunkTable, PairTable, tables_from_split
 from writing7.training.evaluation import sample_pairs, validation_metrics
+from writing7.training.head_fit import fit_linear_head, partition_by_author, summarise_weights
 from writing7.training.loop import LoopSettings, TrainingTask, run_training
 from writing7.training.objective import ContrastiveObjective, LossWeights
 from writing7.training.sampler import BookBatchSampler
@@ -72,6 +73,19 @@ def build_parts(cfg: TrainConfig, chunks: ChunkTable, pairs: PairTable) -> tuple
     return encoder, head, featurizer, features
 
 
+def refit_head(matcher: MatcherModel, cfg: TrainConfig, head_fit_split: dict[str, list], encoder_authors: list[str]) -> dict[str, Any]:
+    """Replace ``matcher.head`` by a linear head fitted on the held-out training authors; the fit's report."""
+    head_chunks, head_pairs = tables_from_split(head_fit_split)
+    held_out = len((set(head_fit_split["author1"]) | set(head_fit_split["author2"])) - set(encoder_authors))
+    logger.info("fitting the pair head on %d pairs of %d held-out training authors", len(head_pairs), held_out)
+    matcher.head, report = fit_linear_head(
+        matcher, head_chunks, head_pairs, features=cfg.head_fit_features, inverse_regularisation=cfg.head_fit_inverse_regularisation,
+    )
+    report["held_out_authors"] = held_out
+    logger.info("pair head weights: %s", summarise_weights(report))
+    return report
+
+
 def train_matcher(
     cfg: TrainConfig, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
     teacher_logits: np.ndarray | None = None, progress: bool = False, should_stop: Callable[[int], bool] | None = None,
@@ -82,7 +96,8 @@ def train_matcher(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    chunks, pairs = tables_from_split(train_split)
+    encoder_split, head_fit_split = partition_by_author(train_split, cfg.head_fit_author_ratio, cfg.seed)
+    chunks, pairs = tables_from_split(encoder_split)
     validation_chunks, validation_pairs = tables_from_split(validation_split)
     validation_pairs = sample_pairs(validation_pairs, cfg.eval_max_pairs, cfg.seed)
     logger.info("training on %d chunks of %d books by %d authors", len(chunks), len(chunks.book_names), len(chunks.author_names))
@@ -123,6 +138,10 @@ def train_matcher(
         device=device, bf16=bf16, fingerprint=fingerprint, progress=progress, should_stop=should_stop,
     )
     summary = run_training(task, settings, checkpoint_dir=checkpoint_dir, log_path=log_path)
+    if head_fit_split is not None and summary["completed"]:
+        summary["head_fit"] = refit_head(matcher, cfg, head_fit_split, chunks.author_names)
+        summary["final_evaluation"] = validation_metrics(matcher, validation_chunks, validation_pairs)
+        logger.info("validation after the head fit: %s", ", ".join(f"{name} {value:.4f}" for name, value in summary["final_evaluation"].items()))
     summary.update(
         train_chunks=len(chunks), train_books=len(chunks.book_names), train_authors=len(chunks.author_names),
         batch_size=cfg.batch_size, bf16=bf16, device=str(device),
