@@ -132,6 +132,30 @@ def measure(model: Path, pairs: list, warmup: list, *, uncalibrated: bool, batch
     }
 
 
+def engine_ceiling(model: Path, pairs: list, *, uncalibrated: bool, batch_size: int, threads: int) -> dict:
+    """In-process pairs/s of ``Matcher.score_batch`` with ``batch_size`` pairs per call vs one pair per call.
+
+    No HTTP, no queue: the most any micro-batching server can gain over one forward per request on
+    this machine. When the model's forward is compute-bound, this ratio stays small whatever the server does.
+    """
+    import torch
+
+    from writing7.inference.matcher import Matcher
+
+    torch.set_num_threads(threads)
+    matcher = Matcher.load(model, device="cpu", uncalibrated=uncalibrated)
+    matcher.score_batch(pairs[:batch_size])  # warm-up
+    rates = {}
+    for name, size in (("batched", batch_size), ("single", 1)):
+        sample = pairs[: max(batch_size * 4, 256)] if size > 1 else pairs[:256]
+        started = time.perf_counter()
+        for start in range(0, len(sample), size):
+            matcher.score_batch(sample[start:start + size])
+        rates[name] = round(len(sample) / (time.perf_counter() - started), 2)
+    rates["ratio"] = round(rates["batched"] / rates["single"], 2)
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="Model folder (default: a trained one under artifacts, else MiniLM with an untrained head).")
@@ -164,13 +188,16 @@ def main() -> None:
                                  max_batch_size=server["max_batch_size"], concurrency=args.concurrency, max_wait_ms=args.max_wait_ms,
                                  threads=args.threads, omp_wait_policy=args.omp_wait_policy)
             print(name, json.dumps(rows[name]), flush=True)
+        ceiling = engine_ceiling(model, pairs, uncalibrated=uncalibrated, batch_size=args.max_batch_size, threads=args.threads)
     speedups = {name: round(rows["batched"]["pairs_per_s"] / rows[name]["pairs_per_s"], 2) for name in ("naive", "one-at-a-time")}
     report = {"model": description, "words_per_passage": args.words, "concurrency": args.concurrency, "cpu_count": os.cpu_count(),
-              "load_average": os.getloadavg(), "servers": rows, "speedup": speedups}
+              "load_average": os.getloadavg(), "servers": rows, "speedup": speedups, "engine_ceiling": ceiling}
     print(f"\n{'server':<15}{'requests':>9}{'errors':>8}{'pairs/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'mean batch':>12}")
     for name, row in rows.items():
         print(f"{name:<15}{row['requests']:>9}{row['errors']:>8}{row['pairs_per_s']:>10}{row['p50_ms']:>10}{row['p99_ms']:>10}{row['server_mean_batch']:>12}")
     print(f"speed-up of batched (pairs/s): {speedups['naive']}x vs naive, {speedups['one-at-a-time']}x vs one-at-a-time")
+    print(f"in-process ceiling (Matcher.score_batch, no HTTP): {ceiling['batched']} pairs/s with {args.max_batch_size} pairs a call, "
+          f"{ceiling['single']} with 1: at most {ceiling['ratio']}x from batching on this machine")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n")

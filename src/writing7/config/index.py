@@ -22,10 +22,11 @@ class IndexConfig(StageConfig):
     held_out_per_book: int = option(5, "Chunks of each book kept out of the index as retrieval queries (evaluate --retrieval).")
     backend: str = option("numpy", "Chunk search: 'numpy' (exact matrix product) or 'faiss' (exact inner-product index).")
     batch_size: int = option(64, "Chunks per encoder forward.")
+    workers: int = option(2, "Processes that read, standardize and chunk books (1 = in the main process).")
     seed: int = option(0, "Seed for the chunk sample.")
 
     def validate(self) -> None:
-        self.require_positive("chunk_size", "overlap", "max_chunks_per_book", "batch_size")
+        self.require_positive("chunk_size", "overlap", "max_chunks_per_book", "batch_size", "workers")
         self.require_non_negative("min_chunk_chars", "held_out_per_book")
         self.require_fraction("min_stopword_ratio")
         self.require_choice("backend", BACKENDS)

@@ -20,24 +20,20 @@ import base64
 import dataclasses
 import hashlib
 import logging
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
-from writing7.progress import progress_disabled
 from writing7.config.prepare import PrepareConfig
 from writing7.corpus import BookFile, read_book
+from writing7.parallel import map_in_order, worker_count
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks, window_bounds
 from writing7.text.fingerprint import fingerprint
 from writing7.text.sentences import split_sentences
 
 logger = logging.getLogger(__name__)
 # Below this many books per process a pool costs more to start than it saves.
-MIN_BOOKS_PER_WORKER = 8
 
 
 @dataclasses.dataclass
@@ -136,26 +132,9 @@ def select_books(books: Sequence[BookFile], max_books: int) -> list[BookFile]:
     return selected
 
 
-def worker_count(cfg: PrepareConfig, books: int) -> int:
-    """``cfg.workers`` processes, fewer when there are not enough books to keep them busy."""
-    return max(1, min(cfg.workers, os.cpu_count() or 1, books // MIN_BOOKS_PER_WORKER))
-
-
 def chunk_books(books: Sequence[BookFile], cfg: PrepareConfig) -> list[BookChunks]:
     """:func:`chunk_book` over ``books`` (in a process pool when it pays), results in input order."""
-    workers = worker_count(cfg, len(books))
-    progress = tqdm(total=len(books), desc="prepare: chunk", unit="book", disable=progress_disabled())
-    results: list[BookChunks] = []
-    with progress:
-        if workers == 1:
-            for book in books:
-                results.append(chunk_book(book, cfg))
-                progress.update()
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                for result in pool.map(chunk_book, books, [cfg] * len(books), chunksize=1):
-                    results.append(result)
-                    progress.update()
+    results = map_in_order(chunk_book, books, cfg, workers=worker_count(cfg.workers, len(books)), description="prepare: chunk")
     for result in results:
         if result.skip_reason:
             logger.warning("skipped %s: %s", result.book_id, result.skip_reason)

@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
-
 from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_tree, is_current, require_input
-from writing7.progress import progress_disabled
 from writing7.config.index import IndexConfig, SearchConfig
 from writing7.corpus import BookFile, discover_books, read_book
 from writing7.inference.index import BookIndex, IndexedBook
+from writing7.parallel import map_in_order, worker_count
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks
 from writing7.text.sentences import split_sentences
 
@@ -43,8 +41,8 @@ def book_chunks(book: BookFile, cfg: IndexConfig) -> tuple[list[Chunk], list[Chu
 def build_index(cfg: IndexConfig, books: list[BookFile], model: Any, *, model_dir: Path) -> BookIndex:
     """Chunk and embed ``books`` with ``model`` (a MatcherModel); books without chunks are left out."""
     indexed_books, chunk_records, texts, held_out = [], [], [], []
-    for book in tqdm(books, desc="index: chunk", unit="book", disable=progress_disabled()):
-        indexed, queries = book_chunks(book, cfg)
+    chunked = map_in_order(book_chunks, books, cfg, workers=worker_count(cfg.workers, len(books)), description="index: chunk")
+    for book, (indexed, queries) in zip(books, chunked):
         if not indexed:
             logger.warning("%s has no usable chunks: not indexed", book.book_id)
             continue
