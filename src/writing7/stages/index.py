@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_tree, is_current, require_input
 from writing7.config.index import IndexConfig, SearchConfig
 from writing7.corpus import BookFile, discover_books, read_book
