@@ -45,6 +45,29 @@ def test_unknown_field_in_file_is_named(tmp_path):
         ExampleConfig.load(config_file)
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("ratio = 'x'", r'w7\.toml: \[example\] ratio = "x" must be a number, like the default 0\.5'),
+        ("steps = true", r"\[example\] steps = true must be a whole number, like the default 10"),
+        ("steps = 2.5", r"\[example\] steps = 2\.5 must be a whole number"),
+        ("mode = 3", r'\[example\] mode = 3 must be a string in quotes, like the default "fast"'),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_named_with_its_expected_kind(tmp_path, line, message):
+    config_file = tmp_path / "w7.toml"
+    config_file.write_text(f"[example]\n{line}\n")
+    with pytest.raises(ConfigError, match=message):
+        ExampleConfig.load(config_file)
+
+
+def test_a_whole_number_is_taken_for_a_float_field(tmp_path):
+    config_file = tmp_path / "w7.toml"
+    config_file.write_text("[example]\nratio = 1\n")
+    ratio = ExampleConfig.load(config_file).ratio
+    assert ratio == 1.0 and isinstance(ratio, float)
+
+
 def test_malformed_toml_names_the_file(tmp_path):
     config_file = tmp_path / "broken.toml"
     config_file.write_text("[example\n")

@@ -9,6 +9,7 @@ whose message names the field and the fix.
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -80,6 +81,7 @@ class StageConfig:
                 f"{source}: unknown field(s) {', '.join(unknown)} in [{cls.section}]; "
                 f"known fields: {', '.join(cls.field_names())}"
             )
+        values = {field.name: _checked_value(cls, field, values[field.name], source) for field in dataclasses.fields(cls) if field.name in values}
         try:
             return cls(**values)
         except TypeError as error:  # a wrong type that the dataclass could not take
@@ -93,6 +95,26 @@ class StageConfig:
             values.update(read_toml(config_file).get(cls.section, {}))
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls.from_mapping(values, source=str(config_file) if config_file else "options")
+
+
+_KINDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string in quotes"}
+
+
+def _checked_value(cls: type[StageConfig], field: dataclasses.Field, value: Any, source: str) -> Any:
+    """``value`` when it has the type of the field's default (an int is taken for a float), else a ConfigError."""
+    expected = type(field.default)
+    if expected not in _KINDS:  # lists, paths, None defaults: the stage's validate() checks them
+        return value
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        return value
+    raise ConfigError(f"{source}: [{cls.section}] {field.name} = {_toml(value)} must be {_KINDS[expected]}, like the default {_toml(field.default)}")
+
+
+def _toml(value: Any) -> str:
+    """How a scalar is spelled in TOML (true, 0.15, "text")."""
+    return str(value).lower() if isinstance(value, bool) else json.dumps(value) if isinstance(value, str) else repr(value)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
