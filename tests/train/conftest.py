@@ -7,6 +7,7 @@ pairs and different-author negatives whose ``neg_type`` cycles through hard, top
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import shutil
@@ -101,6 +102,20 @@ TINY_TEACHER = {
     "max_seq_length": 96, "batch_size": 8, "max_steps": 4, "eval_steps": 0, "save_steps": 0, "eval_max_pairs": 40,
     "precision": "fp32", "device": "cpu", "logging_steps": 1, "threads": 1,
 }
+
+
+def train_tiny_matcher(root: Path, tiny_bert: Path, pair_dataset_dir: Path, **overrides):
+    """Train the tiny matcher (:data:`TINY_TRAIN` with ``overrides``) on the fixture pairs and save it in
+    ``root / "final"``; returns ``(matcher, summary, splits)``."""
+    from datasets import load_from_disk
+
+    from writing7.training.bi_encoder_training import train_matcher
+
+    splits = load_from_disk(str(pair_dataset_dir))
+    cfg = dataclasses.replace(TrainConfig(base_model=str(tiny_bert), **TINY_TRAIN), **overrides)
+    matcher, summary = train_matcher(cfg, splits["train"], splits["validation"], checkpoint_dir=root / "checkpoints", log_path=root / "log.jsonl", fingerprint="t")
+    matcher.save(root / "final", training_summary=summary)
+    return matcher, summary, splits
 
 
 @pytest.fixture()

@@ -1,6 +1,5 @@
 """Fitting the final pair head on held-out training authors."""
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from sklearn.preprocessing import StandardScaler
 
 from writing7.models.matcher import MatcherModel
 from writing7.models.style_features import StyleFeaturizer, pair_feature_tensor
-from writing7.training.bi_encoder_training import train_matcher
 from writing7.training.data import split_columns, tables_from_split
 from writing7.training.head_fit import SIMILARITY_FEATURES, fit_linear_head, partition_by_author, summarise_weights, task_masks
 
@@ -53,16 +51,10 @@ def test_task_masks_match_the_evaluated_tasks():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_bert, pair_dataset_dir):
-    from datasets import load_from_disk
+    from conftest import train_tiny_matcher
 
-    from conftest import TINY_TRAIN
-    from writing7.config.train import TrainConfig
-
-    splits = load_from_disk(str(pair_dataset_dir))
-    cfg = dataclasses.replace(TrainConfig(base_model=str(tiny_bert), **TINY_TRAIN), max_steps=2, head_fit_author_ratio=0.2)
     root = tmp_path_factory.mktemp("head_fit")
-    matcher, summary = train_matcher(cfg, splits["train"], splits["validation"], checkpoint_dir=root / "checkpoints", log_path=root / "log.jsonl", fingerprint="t")
-    matcher.save(root / "final", training_summary=summary)
+    matcher, summary, splits = train_tiny_matcher(root, tiny_bert, pair_dataset_dir, max_steps=2, head_fit_author_ratio=0.2)
     return matcher, summary, splits, root / "final"
 
 

@@ -1,6 +1,5 @@
 """The saved matcher: public API, SentenceTransformer parity, persistence."""
 
-import dataclasses
 import json
 
 import numpy as np
@@ -8,7 +7,6 @@ import pytest
 from sentence_transformers import SentenceTransformer
 
 from writing7.models.matcher import MatcherModel
-from writing7.training.bi_encoder_training import train_matcher
 
 TEXTS1 = ["The sea was calm and the ship lay still.", "It was the best of times.", "Anne looked at Marilla."]
 TEXTS2 = ["The captain waited on the bridge.", "It was the worst of times.", "The sea was calm and the ship lay still."]
@@ -16,16 +14,10 @@ TEXTS2 = ["The captain waited on the bridge.", "It was the worst of times.", "Th
 
 @pytest.fixture(scope="module")
 def saved_model(tmp_path_factory, tiny_bert, pair_dataset_dir):
-    from datasets import load_from_disk
+    from conftest import train_tiny_matcher
 
-    from conftest import TINY_TRAIN
-    from writing7.config.train import TrainConfig
-
-    splits = load_from_disk(str(pair_dataset_dir))
-    cfg = dataclasses.replace(TrainConfig(base_model=str(tiny_bert), **TINY_TRAIN), max_steps=2, projection_dim=24)
     root = tmp_path_factory.mktemp("matcher")
-    matcher, summary = train_matcher(cfg, splits["train"], splits["validation"], checkpoint_dir=root / "checkpoints", log_path=root / "log.jsonl", fingerprint="t")
-    matcher.save(root / "final", training_summary=summary)
+    train_tiny_matcher(root, tiny_bert, pair_dataset_dir, max_steps=2, projection_dim=24)
     return root / "final"
 
 
