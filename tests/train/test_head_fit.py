@@ -64,6 +64,8 @@ def test_training_with_a_holdout_ends_with_a_linear_head_that_survives_saving(tr
     assert set(summary["head_fit"]["tasks"]) == {"book", "author"}
     assert "embedding_cosine" in summary["head_fit"]["tasks"]["book"]["weights"]
     assert {"book_auc", "author_auc"} <= set(summary["final_evaluation"])
+    before, after = summary["in_batch_head_evaluation"], summary["final_evaluation"]
+    assert after["book_cosine_auc"] == before["book_cosine_auc"]  # same encoder: only the head changed
     loaded = MatcherModel.load(folder, device="cpu", precision="fp32")
     assert loaded.info["pair_head"]["hidden"] == 0
     texts1, texts2 = splits["test"]["text1"][:5], splits["test"]["text2"][:5]

@@ -19,7 +19,7 @@ from writing7.models.runtime import configure_cuda, resolve_device, use_bf16
 from writing7.models.style_features import StyleFeaturizer, StyleFeatureSettings, TextFeatures, pair_feature_tensor
 from writing7.training.batches import ContrastiveBatches, DistillPairs
 from writing7.training.data import ChunkTable, PairTable, tables_from_split
-from writing7.training.evaluation import sample_pairs, validation_metrics
+from writing7.training.evaluation import ValidationSet, sample_pairs
 from writing7.training.head_fit import fit_linear_head, partition_by_author, summarise_weights
 from writing7.training.loop import LoopSettings, TrainingTask, run_training
 from writing7.training.objective import ContrastiveObjective, LossWeights
@@ -125,11 +125,12 @@ def train_matcher(
     )
     bf16 = use_bf16(cfg.precision, device)
     matcher = MatcherModel(encoder, head, featurizer, info={}, device=str(device), precision=cfg.precision)
+    validation = ValidationSet(matcher, validation_chunks, validation_pairs)
     task = TrainingTask(
         model=objective,
         parameter_groups=parameter_groups(objective, body_learning_rate=cfg.learning_rate, head_learning_rate=cfg.head_learning_rate, weight_decay=cfg.weight_decay),
         batches=batches,
-        evaluate=lambda: validation_metrics(matcher, validation_chunks, validation_pairs),
+        evaluate=validation.evaluate,
         samples_of=lambda batch: int(batch["input_ids"].shape[0]),
     )
     settings = LoopSettings(
@@ -140,7 +141,8 @@ def train_matcher(
     summary = run_training(task, settings, checkpoint_dir=checkpoint_dir, log_path=log_path)
     if head_fit_split is not None and summary["completed"]:
         summary["head_fit"] = refit_head(matcher, cfg, head_fit_split, chunks.author_names)
-        summary["final_evaluation"] = validation_metrics(matcher, validation_chunks, validation_pairs)
+        summary["in_batch_head_evaluation"] = summary["final_evaluation"]
+        summary["final_evaluation"] = validation.rescore()  # the loop evaluated after its last step: same encoder
         logger.info("validation after the head fit: %s", ", ".join(f"{name} {value:.4f}" for name, value in summary["final_evaluation"].items()))
     summary.update(
         train_chunks=len(chunks), train_books=len(chunks.book_names), train_authors=len(chunks.author_names),

@@ -33,14 +33,34 @@ def task_aucs(book_scores: np.ndarray, author_scores: np.ndarray, pairs: PairTab
     return results
 
 
-def validation_metrics(model: MatcherModel, chunks: ChunkTable, pairs: PairTable, *, batch_size: int = 64) -> dict[str, float]:
-    """``book_auc``/``author_auc`` of the pair logits and ``book_cosine_auc``/``author_cosine_auc``."""
-    texts1 = [chunks.texts[row] for row in pairs.first]
-    texts2 = [chunks.texts[row] for row in pairs.second]
-    distinct, rows1, rows2 = unique_rows(texts1, texts2)
-    embeddings = model.encode(distinct, batch_size=batch_size)  # (distinct, dim)
-    logits = model.pair_logits_from_embeddings(embeddings[rows1], embeddings[rows2], texts1, texts2)  # (p, 2)
-    cosine = np.sum(embeddings[rows1] * embeddings[rows2], axis=1)  # (p,)
-    metrics = {f"{task}_auc": value for task, value in task_aucs(logits[:, 0], logits[:, 1], pairs).items()}
-    metrics.update({f"{task}_cosine_auc": value for task, value in task_aucs(cosine, cosine, pairs).items()})
-    return metrics
+class ValidationSet:
+    """Validation pairs scored during training: ``book_auc``/``author_auc`` of the pair logits and
+    ``book_cosine_auc``/``author_cosine_auc``.
+
+    :meth:`evaluate` encodes the passages with the current encoder; :meth:`rescore` reuses the last
+    encoding, for a pair head swapped in after the last step (the encoder has not changed since).
+    """
+
+    def __init__(self, model: MatcherModel, chunks: ChunkTable, pairs: PairTable, *, batch_size: int = 64) -> None:
+        self.model = model
+        self.pairs = pairs
+        self.batch_size = batch_size
+        self.texts1 = [chunks.texts[row] for row in pairs.first]
+        self.texts2 = [chunks.texts[row] for row in pairs.second]
+        self._embeddings: tuple[np.ndarray, np.ndarray] | None = None
+
+    def evaluate(self) -> dict[str, float]:
+        distinct, rows1, rows2 = unique_rows(self.texts1, self.texts2)
+        embeddings = self.model.encode(distinct, batch_size=self.batch_size)  # (distinct, dim)
+        self._embeddings = (embeddings[rows1], embeddings[rows2])
+        return self.rescore()
+
+    def rescore(self) -> dict[str, float]:
+        if self._embeddings is None:
+            raise RuntimeError("ValidationSet.rescore needs a previous evaluate()")
+        first, second = self._embeddings
+        logits = self.model.pair_logits_from_embeddings(first, second, self.texts1, self.texts2)  # (p, 2)
+        cosine = np.sum(first * second, axis=1)  # (p,)
+        metrics = {f"{task}_auc": value for task, value in task_aucs(logits[:, 0], logits[:, 1], self.pairs).items()}
+        metrics.update({f"{task}_cosine_auc": value for task, value in task_aucs(cosine, cosine, self.pairs).items()})
+        return metrics
