@@ -5,7 +5,7 @@
 
 :func:`build_trained_artifacts`: the real pipeline, small: a pair dataset of fixture chunk pairs
 (author-disjoint splits), the ``train`` stage for 8 steps on the tiny BERT, the ``calibrate`` stage
-and the ``calibrate-documents`` stage, so every file inference and serving read is the real thing.
+including the verdict, so every file inference and serving read is the real thing.
 """
 
 from __future__ import annotations
@@ -102,25 +102,20 @@ def build_pair_dataset(directory: Path) -> Path:
     return directory
 
 
-def document_config():
-    from writing7.config.inference import InferenceConfig
-
-    return InferenceConfig(chunk_size=CHUNK_SIZE, overlap=CHUNK_SIZE, max_chunks_per_document=4, documents_per_book=3)
-
-
 def build_trained_artifacts(root: Path, bert_directory: Path) -> Path:
-    """``root`` as artifacts after prepare (fixture pairs), train (8 tiny steps), calibrate and calibrate-documents.
+    """``root`` as artifacts after prepare (fixture pairs), train (8 tiny steps) and calibrate (passages, style map, verdict).
 
     Returns the model folder ``root/models/book_matcher_contrastive/final``.
     """
     from writing7.artifacts import ArtifactLayout
     from writing7.config.calibrate import CalibrateConfig
     from writing7.config.train import TrainConfig
-    from writing7.stages import calibrate, document_calibration, train
+    from writing7.stages import calibrate, train, verdict
 
     layout = ArtifactLayout(root)
     build_pair_dataset(layout.processed)
     train.run(TrainConfig(base_model=str(bert_directory), **TINY_TRAIN), artifacts=root)
-    calibrate.run(CalibrateConfig(method="platt"), artifacts=root)
-    document_calibration.run(document_config(), corpus=FIXTURE_CORPUS, processed=layout.processed, model_dir=layout.bi_encoder)
+    cfg = CalibrateConfig(method="platt", verdict_pairs_per_kind=60)
+    calibrate.run(cfg, artifacts=root)
+    verdict.run(cfg, corpus=FIXTURE_CORPUS, artifacts=root)
     return layout.bi_encoder

@@ -16,6 +16,10 @@ Every stage writes into a temporary sibling directory and renames it into place 
 then records ``manifest.json`` (stage, package versions, resolved config, input and output hashes,
 stats). A stage is *current* when its manifest matches the inputs and config and the outputs still
 hash to what the manifest says.
+
+The root carries a marker, ``.writing7-artifacts``, written the first time a stage output lands at one
+of the layout's places: ``writing7 clean`` deletes nothing under a folder without it, so pointing clean
+at a folder Writing7 never wrote (``$HOME``, a corpus, a project) deletes nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import os
+import re
 import shutil
 from datetime import datetime
 import uuid
@@ -38,9 +44,13 @@ MANIFEST_NAME = "manifest.json"
 # model's hash, so calibrating never makes `train` stale and the model hashes the same before and after.
 MODEL_SIDECAR_FILES = (
     "calibration.json", "style_calibration.json", "calibration_manifest.json",
-    "document_calibration.json", "document_calibration_manifest.json",
+    "verdict.json", "verdict_manifest.json", "text_profile",
 )
 TRACKED_PACKAGES = ("writing7", "torch", "transformers", "sentence-transformers", "datasets", "numpy", "spacy")
+MARKER_NAME = ".writing7-artifacts"
+MARKER_FORMAT = "writing7-artifacts"
+MARKER_VERSION = 1
+logger = logging.getLogger(__name__)
 
 
 class MissingInputError(FileNotFoundError):
@@ -89,6 +99,46 @@ class ArtifactLayout:
     def hf_home(self) -> Path:
         return self.root / "hf"
 
+    @property
+    def marker(self) -> Path:
+        return self.root / MARKER_NAME
+
+    def mark(self) -> Path:
+        """Write the root's marker once (atomically; an existing marker is left as it is): the root is Writing7's."""
+        if not self.marker.is_file():
+            payload = {"format": MARKER_FORMAT, "version": MARKER_VERSION, "created": datetime.now().astimezone().isoformat(timespec="seconds")}
+            atomic_write_json(self.marker, payload)
+        return self.marker
+
+    def is_marked(self) -> bool:
+        """True when the root carries a readable Writing7 marker."""
+        try:
+            return json.loads(self.marker.read_text(encoding="utf-8")).get("format") == MARKER_FORMAT
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    @classmethod
+    def enclosing(cls, path: Path) -> ArtifactLayout | None:
+        """The layout of which ``path`` is a stage output (``ROOT/data/clean``, ``ROOT/models/.../final``, ...), or None.
+
+        Only outputs at least two names deep are matched: a folder merely called ``index`` or ``reports``
+        (``writing7 index --out ~/index``) must not turn its parent into an artifacts root.
+        """
+        parts = Path(path).absolute().parts
+        for relative in STAGE_OUTPUT_PATHS:
+            depth = len(relative.parts)
+            if len(parts) > depth and parts[-depth:] == relative.parts:
+                return cls(Path(*parts[:-depth]))
+        return None
+
+
+# Where stages write under the root (relative paths), as matched by ArtifactLayout.enclosing.
+_RELATIVE = ArtifactLayout(Path())
+STAGE_OUTPUT_PATHS = (
+    _RELATIVE.clean, _RELATIVE.processed, _RELATIVE.shards, _RELATIVE.teacher, _RELATIVE.bi_encoder,
+    _RELATIVE.reports / "evaluation_plots",
+)
+
 
 def require_input(path: Path, *, stage: str, what: str) -> Path:
     """Return ``path`` if it exists, else raise one line naming the stage to run first."""
@@ -99,12 +149,12 @@ def require_input(path: Path, *, stage: str, what: str) -> Path:
 
 # -- hashing -------------------------------------------------------------------------------
 def iter_files(root: Path, *, exclude: Iterable[str] = (MANIFEST_NAME, *MODEL_SIDECAR_FILES)) -> list[Path]:
-    """Regular files under ``root`` (or ``[root]`` for a file), sorted, skipping ``exclude`` names (not for a file root)."""
+    """Regular files under ``root`` (or ``[root]`` for a file), sorted, skipping files and folders named in ``exclude`` (not for a file root)."""
     root = Path(root)
     if root.is_file():
         return [root]
     excluded = set(exclude)
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name not in excluded)
+    return sorted(p for p in root.rglob("*") if p.is_file() and excluded.isdisjoint(p.relative_to(root).parts))
 
 
 def hash_tree(root: Path, *, exclude: Iterable[str] = (MANIFEST_NAME, *MODEL_SIDECAR_FILES), suffixes: tuple[str, ...] = ()) -> str:
@@ -137,7 +187,70 @@ def package_versions() -> dict[str, str]:
 
 # -- atomic writes ---------------------------------------------------------------------------
 def _temporary_sibling(path: Path) -> Path:
+    """``.{name}.tmp-{pid}-{8 hex}``: the pid tells a later run whether the writer is still alive."""
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def temporary_pattern(name: str) -> re.Pattern[str]:
+    """The names :func:`_temporary_sibling` gives temporaries of ``name``; group 1 is the writer's pid."""
+    return re.compile(rf"^\.{re.escape(name)}\.tmp-(\d+)-[0-9a-f]{{8}}$")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts; pid 0 and below count, to stay on the safe side)."""
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_stale_temporary(path: Path, name: str | None = None) -> bool:
+    """``path`` is a temporary of ours (of ``name`` when given) whose writing process is gone."""
+    path = Path(path)
+    if name is None:
+        match = re.match(r"^\..+\.tmp-(\d+)-[0-9a-f]{8}$", path.name)
+    else:
+        match = temporary_pattern(name).match(path.name)
+    return match is not None and not process_alive(int(match.group(1)))
+
+
+def remove_stale_temporaries(final: Path) -> list[Path]:
+    """Delete temporaries of ``final`` left by killed runs; those of a live process (a concurrent run) stay."""
+    final = Path(final)
+    if not final.parent.is_dir():
+        return []
+    stale = [path for path in final.parent.iterdir() if is_stale_temporary(path, final.name)]
+    for path in stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        logger.info("removed %s (left by an interrupted run)", path)
+    return stale
+
+
+@contextlib.contextmanager
+def atomic_text_file(path: Path) -> Iterator[Any]:
+    """A UTF-8 text handle on a temporary sibling of ``path``; on success it is fsynced and replaces ``path``.
+
+    On any error the temporary is removed and ``path`` is left as it was: a reader never sees half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_sibling(path)
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
@@ -169,24 +282,60 @@ def atomic_directory(final: Path) -> Iterator[Path]:
     """Yield a temporary sibling directory; on success it replaces ``final``, on error it is removed.
 
     The old ``final`` is moved aside before the rename and deleted after, so a reader never sees
-    a half-written directory and a crash never leaves one in place.
+    a half-written directory and a crash never leaves one in place. A kill leaves the temporary
+    behind; the next write of ``final`` removes it once its process is gone. On error the parent
+    folders this call created are removed again (when still empty), so a failed stage leaves nothing;
+    on success at a layout place the artifacts root gets its marker (:meth:`ArtifactLayout.mark`).
     """
     final = Path(final)
+    created = _missing_parents(final)
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(final)
     temporary = _temporary_sibling(final)
     temporary.mkdir()
+    succeeded = False
     try:
         yield temporary
-        if final.exists():
-            retired = _temporary_sibling(final)
-            os.replace(final, retired)
-            os.replace(temporary, final)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(temporary, final)
+        _replace_directory(temporary, final)
+        succeeded = True
+        _mark_enclosing_root(final)
     finally:
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
+        if not succeeded:
+            _remove_if_empty(created)
+
+
+def _mark_enclosing_root(final: Path) -> None:
+    """Mark the artifacts root when ``final`` is one of its stage outputs; a root we cannot write to only costs `clean`."""
+    layout = ArtifactLayout.enclosing(final)
+    if layout is None:
+        return
+    try:
+        layout.mark()
+    except OSError as error:
+        logger.warning("could not mark %s as a Writing7 artifacts directory (%s): `writing7 clean` will refuse it", layout.root, error)
+
+
+def _replace_directory(temporary: Path, final: Path) -> None:
+    if final.exists():
+        retired = _temporary_sibling(final)
+        os.replace(final, retired)
+        os.replace(temporary, final)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(temporary, final)
+
+
+def _missing_parents(path: Path) -> list[Path]:
+    """The ancestors of ``path`` that do not exist yet, deepest first."""
+    return [parent for parent in Path(path).parents if not parent.exists()]
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        with contextlib.suppress(OSError):  # not empty (or gone): leave it
+            folder.rmdir()
 
 
 # -- manifests ---------------------------------------------------------------------------------

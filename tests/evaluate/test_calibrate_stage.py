@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from writing7.artifacts import ArtifactLayout, hash_tree
 from writing7.calibration.bundle import CALIBRATION_FILE, STYLE_CALIBRATION_FILE, MatcherCalibration
+from tiny_models import FIXTURE_CORPUS
 from writing7.cli import app
 from writing7.config.base import ConfigError
 from writing7.config.calibrate import CalibrateConfig
@@ -20,7 +21,7 @@ runner = CliRunner()
 
 
 def _calibrate(artifacts: Path, *options: str):
-    return runner.invoke(app, ["calibrate", "--artifacts", str(artifacts), *options])
+    return runner.invoke(app, ["calibrate", "--artifacts", str(artifacts), "--corpus", str(FIXTURE_CORPUS), *options])
 
 
 def test_calibrate_writes_loadable_files_and_skips_when_current(artifacts: Path) -> None:

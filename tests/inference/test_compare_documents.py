@@ -1,23 +1,15 @@
-import json
-import shutil
+"""Texts of any length: passages spread over the whole text, the verdict's features, compare == score."""
 
 import numpy as np
 import pytest
 
-from matcher_models import document_config
 from tiny_models import FIXTURE_CORPUS
-from writing7.inference.documents import (
-    FEATURE_NAMES,
-    ChunkingSettings,
-    DocumentAggregationCalibrator,
-    DocumentCalibration,
-    aggregation_features,
-    document_chunks,
-)
+from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
 from writing7.inference.matcher import Matcher
+from writing7.inference.verdict import FEATURE_NAMES, LENGTH_BANDS, band_of
 
-LITTLE_WOMEN = FIXTURE_CORPUS / "alcott-louisa-may" / "little-women.txt"
 TYPHOON = FIXTURE_CORPUS / "conrad-joseph" / "typhoon.txt"
+OTHER_BOOKS = [path for path in sorted(FIXTURE_CORPUS.glob("*/*.txt")) if "conrad" not in path.parent.name]
 
 
 def book_text(path):
@@ -26,76 +18,71 @@ def book_text(path):
     return read_book(path).text
 
 
-def test_aggregation_features_match_a_hand_computation():
+@pytest.fixture(scope="module")
+def matcher(calibrated_matcher_dir):
+    return Matcher.load(calibrated_matcher_dir)
+
+
+def test_passage_features_match_a_hand_computation():
     logits = np.zeros((2, 3, 2))
     logits[..., 0] = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     logits[..., 1] = [[-1.0, 0.0, 1.0], [0.5, 0.5, 0.5]]
-    features = aggregation_features(logits, top_k=2)
-    expected = [3.5, 6.0, 5.5, 0.25, 1.0, 0.75, np.log(6)]
+    embeddings_a = np.array([[1.0, 0.0], [1.0, 0.0]])
+    embeddings_b = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])  # mean (2/3, 1/3)
+    features = passage_features(logits, embeddings_a, embeddings_b, top_k=2)
+    expected = [3.5, 6.0, 5.5, 0.25, 1.0, 0.75, (2 / 3) / np.sqrt(5 / 9)]
     np.testing.assert_allclose(features, expected)
-    assert len(FEATURE_NAMES) == features.size
+    assert len(PASSAGE_FEATURE_NAMES) == features.size
 
 
 def test_top_k_larger_than_the_pair_count_uses_every_pair():
-    logits = np.array([[[2.0, -2.0]]])  # one chunk pair
-    np.testing.assert_allclose(aggregation_features(logits, top_k=5), [2, 2, 2, -2, -2, -2, 0])
+    logits = np.array([[[2.0, -2.0]]])  # one passage pair
+    vector = np.array([[1.0, 0.0]])
+    np.testing.assert_allclose(passage_features(logits, vector, vector, top_k=5), [2, 2, 2, -2, -2, -2, 1])
 
 
-def test_document_calibrator_separates_and_round_trips_through_json():
-    rng = np.random.default_rng(0)
-    labels = np.r_[np.ones(50, bool), np.zeros(50, bool)]
-    features = rng.normal(size=(100, 7)) + labels[:, None] * 2.0
-    calibrator = DocumentAggregationCalibrator().fit(features, labels)
-    probabilities = calibrator.predict_proba(features)
-    assert probabilities[labels].mean() > 0.8 > 0.2 > probabilities[~labels].mean()
-    restored = DocumentAggregationCalibrator.from_dict(json.loads(json.dumps(calibrator.to_dict())))
-    np.testing.assert_array_equal(restored.predict_proba(features), probabilities)
+def test_passages_are_spread_over_the_whole_text_and_capped():
+    text = " ".join(f"Sentence number {i} is here and it is long enough to count as prose." for i in range(400))
+    every = document_chunks(text, ChunkingSettings(chunk_size=4, max_chunks=1000, min_chunk_chars=20))
+    capped = document_chunks(text, ChunkingSettings(chunk_size=4, max_chunks=5, min_chunk_chars=20))
+    assert len(every) == 100 and len(capped) == 5
+    assert capped[0] == every[0] and capped[-1] == every[-1]  # first and last windows: the whole text is sampled
 
 
-def test_document_calibrator_needs_both_classes():
-    with pytest.raises(ValueError, match="needs both matching and non-matching pairs"):
-        DocumentAggregationCalibrator().fit(np.zeros((4, 7)), np.ones(4, bool))
-
-
-def test_document_chunks_are_spread_over_the_document_and_capped():
-    text = book_text(LITTLE_WOMEN)
-    every = document_chunks(text, ChunkingSettings(chunk_size=4, overlap=4, max_chunks=1000))
-    capped = document_chunks(text, ChunkingSettings(chunk_size=4, overlap=4, max_chunks=5))
-    assert len(every) > 5 and len(capped) == 5
-    assert capped[0] == every[0] and capped[-1] == every[-1]
-
-
-def test_a_short_document_is_one_chunk_and_an_empty_one_is_refused():
-    assert document_chunks("Too short to fill a chunk.", ChunkingSettings()) == ["Too short to fill a chunk."]
-    with pytest.raises(ValueError, match="a document is empty"):
+def test_a_short_text_is_one_passage_and_an_empty_one_is_refused():
+    assert document_chunks("Too short to cut.\n\nReally.", ChunkingSettings()) == ["Too short to cut. Really."]
+    with pytest.raises(ValueError, match="a text is empty"):
         document_chunks(" \n ", ChunkingSettings())
 
 
-def test_compare_documents_reports_calibrated_probabilities_and_chunk_counts(calibrated_matcher_dir):
-    matcher = Matcher.load(calibrated_matcher_dir)
-    text = book_text(LITTLE_WOMEN)
-    half = len(text) // 2
-    result = matcher.compare_documents(text[:half], book_text(TYPHOON))
-    settings = matcher.chunking()
-    assert settings == ChunkingSettings.from_config(document_config())  # the fitted settings win over the config's
-    assert 1 <= result["chunks_a"] <= settings.max_chunks and 1 <= result["chunks_b"] <= settings.max_chunks
-    assert result["chunk_pairs"] == result["chunks_a"] * result["chunks_b"]
-    assert 0 <= result["p_same_book"] <= 1 and 0 <= result["p_same_author"] <= 1
-    assert result["calibrated"] is True and result["decision"] == (result["p_same_book"] >= 0.5)
-    calibration = matcher.document_calibration
-    features = np.array([result["features"][name] for name in FEATURE_NAMES])
-    assert result["p_same_book"] == pytest.approx(float(calibration.book.predict_proba(features)[0]), abs=1e-5)
+def test_length_bands_follow_the_shorter_text():
+    assert [band_of(words) for words in (0, 499, 500, 2_499, 2_500, 11_999, 12_000, 10**6)] == \
+        ["passage", "passage", "excerpt", "excerpt", "chapter", "chapter", "book", "book"]
+    assert [name for name, _ in LENGTH_BANDS] == ["passage", "excerpt", "chapter", "book"]
 
 
-def test_compare_without_document_calibration_names_the_fitting_command(tmp_path, calibrated_matcher_dir):
-    bare = tmp_path / "final"
-    shutil.copytree(calibrated_matcher_dir, bare, ignore=shutil.ignore_patterns(DocumentCalibration.FILE_NAME))
-    with pytest.raises(FileNotFoundError, match=r"run `writing7 calibrate-documents` first"):
-        Matcher.load(bare).compare_documents("One text here.", "Another text there.")
+def test_compare_returns_the_same_numbers_as_score_plus_every_feature(matcher):
+    first, second = book_text(TYPHOON), book_text(OTHER_BOOKS[0])
+    compared, scored = matcher.compare_documents(first, second), matcher.score(first, second)
+    assert {key: compared[key] for key in scored} == scored
+    assert list(compared["features"]) == list(FEATURE_NAMES)
+    assert compared["passages"][0] > 1 and compared["words"][0] == len(first.split())
 
 
-def test_calibration_from_another_feature_set_is_refused(calibrated_matcher_dir):
-    payload = json.loads((calibrated_matcher_dir / DocumentCalibration.FILE_NAME).read_text())
-    payload["features"] = ["mean"]
-    with pytest.raises(ValueError, match="rerun `writing7 calibrate-documents --force`"):
-        DocumentCalibration.from_dict(payload)
+def test_a_passage_planted_deep_in_a_long_text_raises_the_score(matcher):
+    """Proof that the whole text is read: text B is ~20,000 words of other authors; copying 300 words of text A
+    into B's second half (at 75 %) must raise the same-book probability of (A, B)."""
+    source = book_text(TYPHOON)
+    words = source.split()
+    text_a, planted = " ".join(words[:1200]), " ".join(words[1500:1800])
+    filler = " ".join(" ".join(book_text(path).split()) for path in OTHER_BOOKS)
+    filler_words = filler.split()
+    assert len(filler_words) >= 20_000
+    text_b = " ".join(filler_words[:20_000])
+    cut = int(0.75 * len(text_b))
+    cut = text_b.index(". ", cut) + 2
+    with_plant = text_b[:cut] + planted + " " + text_b[cut:]
+    before, after = matcher.compare_documents(text_a, text_b), matcher.compare_documents(text_a, with_plant)
+    assert after["features"]["word_cosine"] > before["features"]["word_cosine"]
+    assert after["features"]["rare_word_overlap"] > before["features"]["rare_word_overlap"]
+    assert after["p_same_book"] > before["p_same_book"]

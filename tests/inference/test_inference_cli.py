@@ -90,13 +90,14 @@ def test_a_malformed_line_is_named_and_nothing_is_written(tmp_path, calibrated_m
     assert not output.exists() and list(tmp_path.iterdir()) == [source]
 
 
-def test_compare_standardizes_files_and_prints_the_aggregate(tmp_path, calibrated_matcher_dir):
+def test_compare_standardizes_files_and_prints_the_verdict_with_its_features(tmp_path, calibrated_matcher_dir):
     first = FIXTURE_CORPUS / "grey-zane" / "desert-gold.txt"
     second = FIXTURE_CORPUS / "grey-zane" / "riders-of-the-purple-sage.txt"
     result = invoke("compare", first, second, "--model", calibrated_matcher_dir)
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
-    assert printed["calibrated"] is True and printed["chunks_a"] >= 1 and 0 <= printed["p_same_author"] <= 1
+    assert printed["calibrated"] is True and printed["passages"][0] >= 1 and 0 <= printed["p_same_author"] <= 1
+    assert printed["words"][0] > 1000 and "char4_cosine" in printed["features"]
 
 
 def test_index_and_search_through_the_cli(tmp_path, calibrated_matcher_dir, monkeypatch):

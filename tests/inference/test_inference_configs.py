@@ -7,10 +7,8 @@ from writing7.config.serve import ServeConfig
 
 @pytest.mark.parametrize(("values", "message"), [
     ({"batch_size": 0}, r"inference\.batch_size = 0: must be > 0; set batch_size to a positive number"),
-    ({"max_chunks_per_document": 0}, r"inference\.max_chunks_per_document = 0: must be > 0"),
-    ({"min_chunk_chars": -1}, r"inference\.min_chunk_chars = -1: must be >= 0"),
-    ({"chunk_size": 4, "overlap": 6}, r"inference\.overlap = 6: is larger than chunk_size, so sentences between chunks would be skipped; "
-                                      r"set overlap to at most chunk_size \(4\)"),
+    ({"max_chunks_per_document": -1}, r"inference\.max_chunks_per_document = -1: must be >= 0"),
+    ({"block_pairs": 0}, r"inference\.block_pairs = 0: must be > 0"),
 ])
 def test_inference_config_validation(values, message):
     with pytest.raises(ConfigError, match=message):

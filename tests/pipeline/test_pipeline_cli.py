@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,15 @@ def test_second_run_skips_every_stage(pipeline_run):
     assert statuses == {stage: ("not needed" if stage == "train-teacher" else "skipped") for stage in STAGES}
 
 
+def test_clean_deletes_everything_a_real_run_wrote(pipeline_run, tmp_path):
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(pipeline_run[0] / "artifacts", artifacts)  # a copy: the other tests read the run's artifacts
+    result = runner.invoke(app, ["clean", "--artifacts", str(artifacts), "--what", "all", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "keeping" not in result.stdout  # every file of a run is accounted for by a manifest or a layout name
+    assert [path.name for path in artifacts.iterdir()] == [".writing7-artifacts"]
+
+
 def test_demo_prints_scored_pairs_and_the_evaluation_table(pipeline_run):
     root, _, _ = pipeline_run
     result = runner.invoke(app, ["demo", "--artifacts", str(root / "artifacts")])
@@ -115,9 +125,19 @@ def test_missing_input_for_a_later_stage_names_the_stage_to_run(tmp_path, fixtur
     assert "run `writing7 prepare` first" in result.output
 
 
+def written_model(artifacts: Path) -> Path:
+    """A stage output written through the library (atomic folder + manifest), which also marks the artifacts root."""
+    from writing7.artifacts import ArtifactLayout, atomic_directory, finish
+
+    with atomic_directory(ArtifactLayout(artifacts).bi_encoder) as temporary:
+        (temporary / "model.safetensors").write_bytes(b"weights")
+        finish(temporary, stage="train", config={}, inputs={}, stats={})
+    return ArtifactLayout(artifacts).bi_encoder
+
+
 def test_clean_asks_nothing_with_yes_and_keeps_the_corpus(tmp_path, fixture_corpus):
     artifacts = tmp_path / "artifacts"
-    (artifacts / "models" / "x").mkdir(parents=True)
+    written_model(artifacts)
     (artifacts / "data").mkdir()
     result = runner.invoke(app, ["clean", "--artifacts", str(artifacts), "--what", "models", "--yes", "--corpus", str(fixture_corpus)])
     assert result.exit_code == 0, result.output
@@ -126,13 +146,14 @@ def test_clean_asks_nothing_with_yes_and_keeps_the_corpus(tmp_path, fixture_corp
 
 
 def test_clean_refuses_without_yes_when_not_interactive(tmp_path):
-    (tmp_path / "models").mkdir()
+    model = written_model(tmp_path)
     result = runner.invoke(app, ["clean", "--artifacts", str(tmp_path)])
     assert result.exit_code == 2 and "pass --yes" in result.output
-    assert (tmp_path / "models").exists()
+    assert model.exists()
 
 
 def test_clean_refuses_a_corpus_inside_the_artifacts(tmp_path):
+    written_model(tmp_path)
     (tmp_path / "data" / "books" / "author").mkdir(parents=True)
     result = runner.invoke(app, ["clean", "--artifacts", str(tmp_path), "--what", "data", "--yes", "--corpus", str(tmp_path / "data" / "books")])
     assert result.exit_code == 2 and "refusing to delete it" in result.output

@@ -93,14 +93,14 @@ def test_model_card_describes_model_calibration_and_evaluation(client, reports_d
     assert response.status_code == 200
     card = response.json()
     assert card["base_model"] and card["training"]["stats"]["completed"] is True
-    assert card["calibration"]["calibrated"] is True and "threshold" in card["calibration"]["book"]
-    assert card["calibration"]["documents"]["pairs"] > 0
+    assert card["calibration"]["calibrated"] is True and "threshold" in card["calibration"]["book"]["passage"]
+    assert card["calibration"]["settings"]["max_chunks"] > 0 and card["calibration"]["fit"]["pairs"]
     assert card["evaluation"] == {"tasks": {"book": {"auc": 0.9}}} and card["retrieval"] == {"recall@1": 0.5}
     assert card["index"]["books"] == 18 and "score" in card["batching"]
 
 
 @pytest.mark.parametrize(("path", "body", "status", "kind", "message"), [
-    ("/v1/score", {"text1": "x" * 3001, "text2": "a b"}, 413, "text_too_long", r"text\[0\] has 3001 characters, the limit is 3000"),
+    ("/v1/score", {"text1": "z " * 30_001, "text2": "a b"}, 413, "text_too_long", r"text\[0\] has 60002 characters, the limit is 60000"),
     ("/v1/score", {"text1": "  ", "text2": "a b"}, 422, "empty_text", r"text\[0\] is empty"),
     ("/v1/score", {"text1": "a b"}, 422, "invalid_request", r"body\.text2: Field required"),
     ("/v1/score", {"text1": "a", "text2": "b", "extra": 1}, 422, "invalid_request", r"body\.extra: Extra inputs are not permitted"),

@@ -120,10 +120,12 @@ def test_exit_code_is_non_zero_only_when_nothing_usable_remains(tmp_path):
     source = tmp_path / "src"
     (source / "author").mkdir(parents=True)
     (source / "author" / "empty.txt").write_bytes(b"")
-    result = invoke(source, "--out", tmp_path / "clean")
-    assert result.exit_code == 1
-    assert "no usable book remained" in result.stderr
-    assert report(tmp_path / "clean")["books"][0]["skip_reason"] == "empty file"
+    result = invoke(source, "--out", tmp_path / "clean" / "books")
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: no usable book in {source}: all 1 skipped (empty file: 1); nothing written to {tmp_path / 'clean' / 'books'}: "
+                      "fix or replace those files and run again"]
+    assert not (tmp_path / "clean").exists()  # no manifest, no report, not even the folders
 
 
 def test_folder_without_any_txt_fails_with_the_fix(tmp_path):

@@ -14,6 +14,7 @@ from writing7.cli.common import user_errors
 @app.command("calibrate")
 @user_errors
 def calibrate(
+    corpus: Path = typer.Option(..., "--corpus", help="The corpus the pair dataset was prepared from (AUTHOR/TITLE.txt): the verdict reads whole books."),
     artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts)."),
     config: Path = typer.Option(None, "--config", help="TOML file with a [calibrate] table."),
     target_metric: str = typer.Option(None, "--target-metric", help="Threshold maximises: accuracy, f1, c_at_1 or overall."),
@@ -22,13 +23,16 @@ def calibrate(
     max_pairs: int = typer.Option(None, "--max-pairs", help="Use at most this many validation pairs (0 = all)."),
     force: bool = typer.Option(False, "--force", help="Recalibrate even when the calibration is current."),
 ) -> None:
-    """Calibrate the trained matcher on the validation split; writes calibration.json and style_calibration.json next to it."""
+    """Calibrate the trained matcher on the validation split: passage calibration, style map and the any-length verdict."""
     from writing7.config.calibrate import CalibrateConfig
+    from writing7.stages import verdict
     from writing7.stages.calibrate import run
 
     cfg = CalibrateConfig.load(config, target_metric=target_metric, method=method, max_pairs=max_pairs,
                                style_dev=str(style_dev) if style_dev else None)
-    manifest = run(cfg, artifacts=ArtifactLayout.from_env(artifacts).root, force=force)
+    root = ArtifactLayout.from_env(artifacts).root
+    manifest = run(cfg, artifacts=root, force=force)
+    fitted = verdict.run(cfg, corpus=corpus, artifacts=root, force=force)
     for task in ("book", "author"):
         stats = manifest.stats[task]
         low, high = stats["band"]
@@ -36,3 +40,6 @@ def calibrate(
                    f"validation ECE {stats['ece']:.3f}  overall {stats['overall']:.3f}  ({stats['pairs']} pairs)")
     style = manifest.stats["style"]
     typer.echo(f"style  map with {style['knots']} knots from {style['pairs']} pairs ({style['source']})")
+    for task in ("book", "author"):
+        bands = "  ".join(f"{band} AUC {head['auc']:.3f} ECE {head['ece']:.3f}" for band, head in fitted.stats[task].items())
+        typer.echo(f"verdict {task:6s} {bands}  (validation, in-sample)")

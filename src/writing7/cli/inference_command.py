@@ -1,4 +1,4 @@
-"""``writing7 score | score-pairs | compare | calibrate-documents | index | search``: use a trained matcher."""
+"""``writing7 score | score-pairs | compare | index | search``: use a trained matcher."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from writing7.cli import app
 from writing7.cli.common import user_errors
 from writing7.config.index import IndexConfig, SearchConfig
 from writing7.config.inference import InferenceConfig
+from writing7.user_text import read_user_text, require_folder
 
 MODEL = typer.Option(None, "--model", help="Model folder (default $WRITING7_ARTIFACTS/models/book_matcher_contrastive/final).")
 CONFIG = typer.Option(None, "--config", help="TOML file; its \\[inference] (\\[index], \\[search]) table sets defaults.")
@@ -25,23 +26,59 @@ def _matcher(model: Path | None, config: Path | None, *, uncalibrated: bool | No
     from writing7.inference.matcher import Matcher
 
     cfg = InferenceConfig.load(config, uncalibrated=uncalibrated, batch_size=batch_size)
-    return Matcher.load(model, config=cfg, device=device)
+    return Matcher.load(_model_folder(model), config=cfg, device=device)
+
+
+def _model_folder(model: Path | None) -> Path | None:
+    """``--model`` checked before any file of it is opened (None: the default folder, checked by the loader)."""
+    if model is None:
+        return None
+    return require_folder(model, what="model", fix="run `writing7 train` first, or pass --model with a trained model folder")
 
 
 def _echo_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, default=float))
 
 
-def _read_text_file(path: Path) -> str:
-    """A file's text, standardized like corpus books (Gutenberg header/footer stripped when present)."""
-    from writing7.corpus import read_book
+def _read_passage(path: Path, config: Path | None) -> str:
+    """A ``--file1/--file2`` passage exactly as written (only decoded), so it scores like the same text given inline."""
+    return read_user_text(path, max_bytes=InferenceConfig.load(config).max_text_bytes, what="text file").text
 
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"file {path} not found: pass a readable text file")
-    book = read_book(path, min_kept_fraction=0.0, min_chars=1)
-    if book.skip_reason:
-        raise ValueError(f"{path}: {book.skip_reason}; pass a plain-text file with some prose")
-    return book.text
+
+def _read_document(path: Path, config: Path | None) -> str:
+    """A whole document for ``compare``, standardized like corpus books (Gutenberg header/footer stripped when present)."""
+    from writing7.text.standardize import clean_text
+
+    text = read_user_text(path, max_bytes=InferenceConfig.load(config).max_text_bytes, what="document").text
+    cleaned = clean_text(text, min_kept_fraction=0.0, min_chars=1).text
+    if not cleaned.strip():
+        raise ValueError(f"{path} holds no text once the Project Gutenberg header and licence are removed: pass the book's prose")
+    return cleaned
+
+
+def _passage(text: str | None, path: Path | None, config: Path | None, position: int) -> str | None:
+    """The ``position``-th passage of ``score``: from its file, else inline; a blank inline passage is refused."""
+    if path is not None:
+        return _read_passage(path, config)
+    if text is not None and not text.strip():
+        raise ValueError(f"passage {position} is empty: pass some text, or --file{position} with a text file")
+    return text
+
+
+# The shared decoder's encoding names, as iconv spells them (for the fix in the error message).
+ICONV_NAMES = {"utf-16-le": "UTF-16", "utf-16-be": "UTF-16", "cp1252": "CP1252", "latin-1": "LATIN1"}
+
+
+def _require_utf8_pairs_file(path: Path) -> None:
+    """A PAN pairs file decoded by the shared decoder; JSON text is UTF-8 (RFC 8259), so any other encoding is refused
+    here, with the file's name and how to convert it, instead of a bare codec error halfway through the file."""
+    decoded = read_user_text(path, max_bytes=None, what="JSON-lines file of pairs")
+    if decoded.encoding in ICONV_NAMES:
+        raise ValueError(f"{path} is {ICONV_NAMES[decoded.encoding]} text, but a JSON-lines file must be UTF-8: save it as UTF-8 "
+                         f"(for example `iconv -f {ICONV_NAMES[decoded.encoding]} -t UTF-8 {path.name} > pairs-utf8.jsonl`)")
+    if decoded.replaced:
+        raise ValueError(f"{path} has {decoded.replaced} byte sequence(s) that are not valid UTF-8: "
+                         "fix or remove them and save the file as UTF-8")
 
 
 @app.command("score")
@@ -53,15 +90,11 @@ def score(
     file2: Path = typer.Option(None, "--file2", help="Read the second passage from this file."),
     model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE,
 ) -> None:
-    """Same book? Same author? Calibrated probabilities, decision, abstention and style similarity of two passages."""
-    first = Path(file1).read_text(encoding="utf-8", errors="replace") if file1 else text1
-    second = Path(file2).read_text(encoding="utf-8", errors="replace") if file2 else text2
+    """Same book? Same author? Calibrated probabilities, decision, abstention and style similarity of two texts of any length."""
+    first, second = _passage(text1, file1, config, 1), _passage(text2, file2, config, 2)
     if first is None or second is None:
         raise ValueError("two passages are needed: writing7 score TEXT1 TEXT2, or --file1 A.txt --file2 B.txt")
-    matcher = _matcher(model, config, uncalibrated=uncalibrated, device=device)
-    result = matcher.score(first, second)
-    result["style_similarity"] = matcher.style_similarity(first, second)
-    _echo_json(result)
+    _echo_json(_matcher(model, config, uncalibrated=uncalibrated, device=device).score(first, second))
 
 
 @app.command("score-pairs")
@@ -72,12 +105,14 @@ def score_pairs(
     target: str = typer.Option("book", "--target", help="book (same book) or author (same author)."),
     model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, batch_size: int = BATCH_SIZE, device: str = DEVICE,
 ) -> None:
-    """Score a PAN-format JSONL file: value > 0.5 same, < 0.5 different, 0.5 abstain."""
-    from writing7.stages.score_pairs import read_pan_pairs, run
+    """Score a PAN-format JSONL file of texts of any length: value > 0.5 same, < 0.5 different, 0.5 abstain (streamed in blocks)."""
+    from writing7.stages.score_pairs import check_output_path, run, validate_pan_file
 
-    read_pan_pairs(input_path)  # validate before the (slow) model load
+    check_output_path(input_path, output)  # never overwrite the input; before the (slow) model load
+    _require_utf8_pairs_file(input_path)
+    validate_pan_file(input_path)  # before the (slow) model load
     matcher = _matcher(model, config, uncalibrated=uncalibrated, batch_size=batch_size, device=device)
-    summary = run(matcher, input_path=input_path, output_path=output, target=target)
+    summary = run(matcher, input_path=input_path, output_path=output, target=target, block_pairs=matcher.config.block_pairs)
     typer.echo(f"scored {summary['pairs']} pairs ({summary['same']} same, {summary['abstained']} abstained) -> {summary['output']}")
 
 
@@ -88,28 +123,9 @@ def compare(
     file_b: Path = typer.Argument(..., help="Second document."),
     model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE,
 ) -> None:
-    """Compare two whole documents: one calibrated probability from every chunk pair."""
-    document_a, document_b = _read_text_file(file_a), _read_text_file(file_b)
+    """Compare two whole documents: `score`'s verdict plus every input of it (passage and stylometric features)."""
+    document_a, document_b = _read_document(file_a, config), _read_document(file_b, config)
     _echo_json(_matcher(model, config, uncalibrated=uncalibrated, device=device).compare_documents(document_a, document_b))
-
-
-@app.command("calibrate-documents")
-@user_errors
-def calibrate_documents(
-    corpus: Path = typer.Option(..., "--corpus", help="The corpus the model was prepared from (AUTHOR/TITLE.txt)."),
-    model: Path = MODEL, config: Path = CONFIG,
-    artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts folder (default $WRITING7_ARTIFACTS or ./artifacts)."),
-    force: bool = typer.Option(False, "--force", help="Refit even when document_calibration.json is current."),
-    device: str = DEVICE,
-) -> None:
-    """Fit the whole-document aggregation (document_calibration.json) on validation-split books."""
-    from writing7.artifacts import ArtifactLayout
-    from writing7.stages.document_calibration import run
-
-    layout = ArtifactLayout.from_env(artifacts)
-    cfg = InferenceConfig.load(config)
-    manifest = run(cfg, corpus=corpus, processed=layout.processed, model_dir=model or layout.bi_encoder, force=force, device=device)
-    _echo_json(manifest.stats)
 
 
 @app.command("index")

@@ -46,13 +46,15 @@ def pipeline(
 def clean(
     artifacts: Path = typer.Option(None, "--artifacts", envvar="WRITING7_ARTIFACTS", help="Artifacts directory [default: ./artifacts]."),
     what: str = typer.Option("all", "--what", help="data | models | index | reports | all."),
-    corpus: Path = typer.Option(None, "--corpus", help="Your corpus: clean refuses to delete anything that contains it."),
+    corpus: Path = typer.Option(None, "--corpus", help="Your corpus: clean refuses to delete anything that contains it (a corpus is also recognised without it)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting."),
 ) -> None:
-    """Delete artifacts by kind after asking; never touches the corpus or anything outside the artifacts directory."""
+    """Delete what Writing7 wrote, by kind, after asking; refuses unmarked folders, home, / and anything holding a corpus."""
     from writing7.stages.clean import execute_clean, plan_clean
 
     plan = plan_clean(ArtifactLayout.from_env(artifacts).root, what=what, corpus=corpus)
+    if plan.kept:
+        typer.echo("keeping (not written by Writing7, or changed since):\n" + "\n".join(f"  {path}" for path in plan.kept))
     if not plan.paths:
         typer.echo("nothing to delete")
         return

@@ -26,24 +26,31 @@ def serve(
     device: str = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N."),
     config: Path = typer.Option(None, "--config", help="TOML file; its \\[serve], \\[inference] and \\[search] tables set defaults."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    body_timeout_s: float = typer.Option(None, "--body-timeout-s", help="Seconds a request body may stall before 408 (default 30)."),
 ) -> None:
     """Serve score, style similarity, embed, search and compare over HTTP."""
-    import uvicorn
-
-    from writing7.artifacts import ArtifactLayout, require_input
+    from writing7.artifacts import ArtifactLayout
     from writing7.calibration.bundle import MatcherCalibration
     from writing7.config.index import SearchConfig
     from writing7.config.inference import InferenceConfig
     from writing7.config.serve import ServeConfig
     from writing7.serve.app import create_app
+    from writing7.serve.server import run_server
+    from writing7.user_text import require_folder
 
-    cfg = ServeConfig.load(config, host=host, port=port, batching=batching, max_batch_size=max_batch_size, max_wait_ms=max_wait_ms)
-    model = require_input(model or ArtifactLayout.from_env().bi_encoder, stage="train", what="bi-encoder model")
+    cfg = ServeConfig.load(config, host=host, port=port, batching=batching, max_batch_size=max_batch_size, max_wait_ms=max_wait_ms,
+                           body_timeout_s=body_timeout_s)
+    model = require_folder(model or ArtifactLayout.from_env().bi_encoder, what="model",
+                           fix="run `writing7 train` first, or pass --model with a trained model folder")
     if not uncalibrated and not MatcherCalibration.exists(model):
         raise FileNotFoundError(f"no calibration in {model}: run `writing7 calibrate` first (or pass --uncalibrated)")
     if index is not None:
-        require_input(index, stage="index", what="search index")
+        require_folder(index, what="search index", fix="run `writing7 index --corpus DIR` first, or pass --index with an index folder")
     application = create_app(model, config=cfg, index_dir=index, teacher_dir=teacher, api_key=api_key, uncalibrated=uncalibrated,
                              inference=InferenceConfig.load(config), search=SearchConfig.load(config), device=device)
-    typer.echo(f"serving {model} on http://{cfg.host}:{cfg.port} (docs at /docs)")
-    uvicorn.run(application, host=cfg.host, port=cfg.port, log_level=log_level, access_log=False)
+    application.state.service.load()  # a damaged model or index fails here, as one line, before anything listens
+
+    def announce() -> None:
+        typer.echo(f"serving {model} on http://{cfg.host}:{cfg.port} (docs at /docs)")
+
+    run_server(application, host=cfg.host, port=cfg.port, log_level=log_level, on_listening=announce)

@@ -24,12 +24,23 @@ class CalibrateConfig(StageConfig):
     style_prior_strength: float = option(2.0, "Pseudo-pairs at the base rate added to each isotonic block of the style map (keeps it off 0 and 1).")
     max_pairs: int = option(0, "Use at most this many validation pairs (seeded sample); 0 = all.")
     batch_size: int = option(64, "Texts per model forward when scoring validation pairs.")
-    seed: int = option(0, "Seed for the max_pairs sample.")
+    seed: int = option(0, "Seed for the max_pairs sample and the verdict's validation excerpts.")
+    # The verdict (any length): passages, length bands, fused heads. Recorded in verdict.json, which inference reads.
+    passage_sentences: int = option(10, "Sentences per passage when a long text is cut up (the passage length the pair head was trained on).")
+    single_passage_words: int = option(300, "A text of at most this many words is read as one passage.")
+    min_chunk_chars: int = option(200, "Passages of a long text shorter than this many characters are dropped.")
+    max_chunks_per_document: int = option(16, "At most this many passages of each text, spread over all of it, are compared "
+                                              "(work per pair grows with its square).")
+    top_k: int = option(3, "The passage feature 'top-k mean' averages the k highest passage-pair logits.")
+    verdict_pairs_per_kind: int = option(400, "Validation pairs per kind (same book, same author, different) and length to fit the verdict on.")
+    verdict_inverse_regularisation: float = option(0.5, "C of the fused heads' L2 logistic regressions (smaller = smoother weights).")
 
     def validate(self) -> None:
         self.require_choice("method", tuple(SCALERS))
         self.require_choice("target_metric", TARGET_METRICS)
-        self.require_positive("batch_size", "style_prior_strength")
+        self.require_positive("batch_size", "style_prior_strength", "passage_sentences", "single_passage_words",
+                              "max_chunks_per_document", "top_k", "verdict_pairs_per_kind", "verdict_inverse_regularisation")
+        self.require_non_negative("min_chunk_chars")
         self.require_non_negative("max_pairs")
         if not 0 <= self.max_band_fraction < 1:
             self.fail("max_band_fraction", "must be in [0, 1)", "set it to 0 (no abstention) or a fraction below 1, e.g. 0.3")

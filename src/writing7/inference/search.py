@@ -131,14 +131,12 @@ class Searcher:
         return sorted(head, key=lambda candidate: -candidate.rerank_score) + tail
 
     def _describe(self, passage: str, query: np.ndarray, candidates: list[Candidate]) -> list[dict[str, Any]]:
-        """Result dicts with calibrated probabilities of passage vs each book's best chunk (one batched head call)."""
+        """Result dicts with the verdict of passage vs each book's best chunk (one batched :meth:`Matcher.score_batch`)."""
         if not candidates:
             return []
         rows = [int(candidate.best_rows[0]) for candidate in candidates]
         texts = [self.index.chunks[row]["text"] for row in rows]
-        logits = self.matcher.model.pair_logits_from_embeddings(
-            np.repeat(query[None, :], len(rows), axis=0), self.index.embeddings[rows], [passage] * len(rows), texts)
-        scores = self.matcher.scores_from_logits(np.asarray(logits, dtype=float))
+        scores = self.matcher.score_batch([(passage, text) for text in texts])
         results = []
         for rank, (candidate, row, score) in enumerate(zip(candidates, rows, scores), start=1):
             book, chunk = self.index.books[candidate.book], self.index.chunks[row]

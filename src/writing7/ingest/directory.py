@@ -40,6 +40,22 @@ def find_text_files(source: Path, *, exclude: Path | None = None) -> list[Path]:
     return files
 
 
+def books_to_import(source: Path, *, corpus: Path) -> list[Path]:
+    """The ``.txt`` files under ``source`` (not those of ``corpus``); raises for a bad source or no file, before anything is written."""
+    source, corpus = Path(source), Path(corpus).resolve()
+    if not source.is_dir():
+        raise NotADirectoryError(f"source folder {source} not found: pass a folder of .txt books")
+    if corpus == source.resolve():
+        raise ValueError(f"source {source} is the corpus itself: import from another folder")
+    files = find_text_files(source, exclude=corpus)
+    if not files:
+        raise ValueError(
+            f"no .txt books found in {source}: put the books there as AUTHOR/TITLE.txt or 'Author - Title.txt' "
+            "(hidden files and the corpus itself are skipped)"
+        )
+    return files
+
+
 def location_names(path: Path, source: Path) -> tuple[str | None, str]:
     """``(author, title)`` from where a file sits: its parent folder, or ``"Author - Title"`` in a flat folder."""
     folders = path.parent.relative_to(source).parts
@@ -85,15 +101,8 @@ def import_file(path: Path, source: Path, store: CorpusStore, catalog: Mapping[i
 def import_directory(source: Path, *, store: CorpusStore, catalog: Mapping[int, CatalogEntry] | None = None) -> IngestSummary:
     """Import every ``.txt`` under ``source`` into ``store``; a corpus inside ``source`` is not re-imported."""
     source = Path(source)
-    if not source.is_dir():
-        raise NotADirectoryError(f"source folder {source} not found: pass a folder of .txt books")
-    corpus = store.corpus.resolve()
-    if corpus == source.resolve():
-        raise ValueError(f"source {source} is the corpus itself: import from another folder")
+    files = books_to_import(source, corpus=store.corpus)
     summary = IngestSummary(primary="imported", removed_temporaries=len(store.removed_temporaries))
-    files = find_text_files(source, exclude=corpus)
-    if not files:
-        logger.warning("no .txt files under %s", source)
     for path in tqdm(files, unit="file", desc="import", disable=progress_disabled()):
         summary.add(import_file(path, source, store, catalog or {}))
     return summary

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 logger = logging.getLogger(__name__)
 
@@ -100,17 +100,24 @@ class ManifestWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         repair_torn_tail(self.path)
-        self._handle = self.path.open("ab")
+        self._handle: BinaryIO | None = None  # opened by the first append: a run that records nothing leaves no file
         self._write_lock, self._sync_lock = threading.Lock(), threading.Lock()
         self._written = self._synced = 0  # lines written / lines known to be on disk
+
+    def _opened(self) -> BinaryIO:
+        """The append handle, opened on first use (call with the write lock held)."""
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("ab")
+        return self._handle
 
     def append(self, record: ManifestRecord) -> None:
         """Return once ``record``'s line is flushed and fsynced."""
         with self._write_lock:
-            self._handle.write((record.to_json() + "\n").encode("utf-8"))
-            self._handle.flush()
+            handle = self._opened()
+            handle.write((record.to_json() + "\n").encode("utf-8"))
+            handle.flush()
             self._written += 1
             line_number = self._written
         with self._sync_lock:
@@ -118,11 +125,12 @@ class ManifestWriter:
                 return  # another thread's fsync covered this line
             with self._write_lock:
                 covered = self._written
-            os.fsync(self._handle.fileno())
+            os.fsync(handle.fileno())
             self._synced = covered
 
     def close(self) -> None:
-        self._handle.close()
+        if self._handle is not None:
+            self._handle.close()
 
     def __enter__(self) -> ManifestWriter:
         return self

@@ -1,5 +1,8 @@
 """The corpus directory as ingest sees it: an exclusive lock, crash leftovers removed, collision-free paths.
 
+The lock file ``.ingest.lock`` exists only while an ingest runs; a run that imports nothing leaves
+nothing behind (no lock, no manifest, no corpus folder it created).
+
 Books are written with :func:`writing7.artifacts.atomic_write_bytes` (temporary sibling, fsync, rename),
 so a reader never sees half a book. A process killed mid-write leaves its temporary sibling behind;
 since only one ingest may hold the corpus lock, every such leftover at start-up is stale and removed.
@@ -16,9 +19,11 @@ import contextlib
 import fcntl
 import hashlib
 import logging
+import os
 import re
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from writing7.artifacts import atomic_write_bytes
 from writing7.ingest.manifest import MANIFEST_FILE, ManifestRecord, ManifestWriter, latest_by_id, read_manifest
@@ -58,6 +63,35 @@ def remove_stale_temporaries(corpus: Path) -> list[Path]:
     return stale
 
 
+def acquire_lock(path: Path) -> TextIO:
+    """Hold an exclusive ``flock`` on ``path`` (created when missing), or raise when another ingest holds it.
+
+    The holder deletes the file when it is done, so the file we opened may be unlinked between our
+    ``open`` and our ``flock``: the lock counts only while ``path`` is still that same file, else retry.
+    """
+    while True:
+        handle = path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise RuntimeError(f"another ingest is writing to {path.parent}: wait for it to finish, or use another --corpus") from None
+        try:
+            if os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
+                return handle
+        except FileNotFoundError:
+            pass
+        handle.close()
+
+
+def release_lock(handle: TextIO, path: Path) -> None:
+    """Delete the lock file while still holding it (see :func:`acquire_lock`), then let go."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()
+
+
 class CorpusStore:
     """Writes books and manifest records under one corpus directory; use as a context manager."""
 
@@ -65,13 +99,13 @@ class CorpusStore:
         self.corpus = Path(corpus)
         if self.corpus.exists() and not self.corpus.is_dir():
             raise NotADirectoryError(f"corpus {self.corpus} is a file: pass a directory with --corpus")
+        self._created = [folder for folder in (self.corpus, *self.corpus.parents) if not folder.exists()]  # deepest first
         self.corpus.mkdir(parents=True, exist_ok=True)
-        self._lock_file = (self.corpus / LOCK_FILE).open("a")
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise RuntimeError(f"another ingest is writing to {self.corpus}: wait for it to finish, or use another --corpus") from None
+            self._lock_file = acquire_lock(self.corpus / LOCK_FILE)
+        except RuntimeError:
+            self._remove_created_folders()
+            raise
         self.removed_temporaries = remove_stale_temporaries(self.corpus)
         records = read_manifest(self.corpus / MANIFEST_FILE)
         self.latest = latest_by_id(records)
@@ -142,9 +176,15 @@ class CorpusStore:
                 self._owners[record.path] = record_owner(record)
 
     def close(self) -> None:
+        """Release the lock and leave no trace of a run that wrote nothing (no lock file, no new empty folder)."""
         self._writer.close()
-        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-        self._lock_file.close()
+        release_lock(self._lock_file, self.corpus / LOCK_FILE)
+        self._remove_created_folders()
+
+    def _remove_created_folders(self) -> None:
+        for folder in self._created:
+            with contextlib.suppress(OSError):  # not empty: books or the user's files live there
+                folder.rmdir()
 
     def __enter__(self) -> CorpusStore:
         return self

@@ -22,7 +22,7 @@ import torch
 
 from writing7.models.bi_encoder import BiEncoder, encode_token_ids
 from writing7.models.pair_head import PairHead
-from writing7.models.runtime import resolve_device, use_bf16
+from writing7.models.runtime import LOAD_ERRORS, check_model_files, damaged_model, resolve_device, use_bf16
 from writing7.models.style_features import StyleFeaturizer, TextFeatures, pair_feature_tensor
 
 logger = logging.getLogger(__name__)
@@ -57,20 +57,37 @@ class MatcherModel:
     # -- persistence --------------------------------------------------------------------------
     @classmethod
     def load(cls, path: Path | str, device: str | None = None, *, precision: str = "auto") -> MatcherModel:
-        """Load ``final/`` written by :meth:`save`; ``precision="fp32"`` disables bf16 autocast."""
-        from safetensors.torch import load_file
+        """Load ``final/`` written by :meth:`save`; ``precision="fp32"`` disables bf16 autocast.
+
+        Damaged files (a truncated ``model.safetensors``, a broken JSON file) raise
+        :class:`~writing7.models.runtime.DamagedModelError` naming the folder, and the file when it
+        can be told, instead of the loader's traceback.
+        """
+        from writing7.artifacts import MANIFEST_NAME, MODEL_SIDECAR_FILES
 
         path = Path(path)
         info_path = path / INFO_FILE
         if not info_path.is_file():
             raise FileNotFoundError(f"{info_path} not found: {path} is not a Writing7 model folder; run `writing7 train` first")
-        info = json.loads(info_path.read_text(encoding="utf-8"))
         resolved = resolve_device(device)
-        encoder = BiEncoder.load(path, device=str(resolved))
+        check_model_files(path, skip=(MANIFEST_NAME, *MODEL_SIDECAR_FILES))  # calibration files are not the model's
+        try:
+            return cls._load_files(path, resolved, precision)
+        except torch.cuda.OutOfMemoryError:
+            raise  # a full device, not a damaged folder
+        except LOAD_ERRORS as error:
+            raise damaged_model(path, error) from error
+
+    @classmethod
+    def _load_files(cls, path: Path, device: torch.device, precision: str) -> MatcherModel:
+        from safetensors.torch import load_file
+
+        info = json.loads((path / INFO_FILE).read_text(encoding="utf-8"))
+        encoder = BiEncoder.load(path, device=str(device))
         head = PairHead(**info["pair_head"])
         head.load_state_dict(load_file(str(path / PAIR_HEAD_FILE)))
         featurizer = StyleFeaturizer.load(path / STYLE_DIRECTORY) if info.get("style_features") else None
-        return cls(encoder, head, featurizer, info, device=str(resolved), precision=precision)
+        return cls(encoder, head, featurizer, info, device=str(device), precision=precision)
 
     def save(self, path: Path | str, *, training_summary: dict[str, Any] | None = None) -> None:
         """Write the model folder (``path`` must not hold another model's files)."""
@@ -114,8 +131,7 @@ class MatcherModel:
         _check_pairs(texts1, texts2)
         distinct, rows1, rows2 = unique_rows(texts1, texts2)
         embeddings = self.encode(distinct, batch_size=batch_size)
-        features = self._text_features(distinct)
-        return self._logits(embeddings[rows1], embeddings[rows2], features, rows1, rows2)
+        return self.pair_logits_for_rows(embeddings, self.text_features(distinct), rows1, rows2)
 
     def pair_logits_from_embeddings(self, embeddings1: np.ndarray, embeddings2: np.ndarray, texts1: Sequence[str], texts2: Sequence[str]) -> np.ndarray:
         """Like :meth:`pair_logits` for pairs whose embeddings are already known (texts give the style features)."""
@@ -123,24 +139,53 @@ class MatcherModel:
         if len(embeddings1) != len(texts1) or len(embeddings2) != len(texts2):
             raise ValueError(f"got {len(embeddings1)}/{len(embeddings2)} embeddings for {len(texts1)} pairs: pass one embedding per text")
         distinct, rows1, rows2 = unique_rows(texts1, texts2)
-        features = self._text_features(distinct)
-        return self._logits(np.asarray(embeddings1), np.asarray(embeddings2), features, rows1, rows2)
+        embeddings = np.zeros((len(distinct), np.asarray(embeddings1).shape[1]), dtype=np.float32)
+        embeddings[rows1], embeddings[rows2] = embeddings1, embeddings2
+        return self.pair_logits_for_rows(embeddings, self.text_features(distinct), rows1, rows2)
 
-    def _text_features(self, texts: list[str]) -> TextFeatures | None:
-        return self.featurizer.transform(texts) if self.featurizer is not None else None
+    def text_features(self, texts: Sequence[str]) -> TextFeatures | None:
+        """The pair head's per-text style features of ``texts`` (None when the model has none)."""
+        return self.featurizer.transform(list(texts)) if self.featurizer is not None else None
 
     @torch.inference_mode()
-    def _logits(self, embeddings1: np.ndarray, embeddings2: np.ndarray, features: TextFeatures | None, rows1: np.ndarray, rows2: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    def pair_logits_between(self, embeddings: np.ndarray, features: TextFeatures | None, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+        """(len(rows_a), len(rows_b), 2) logits of every pair of a row of ``rows_a`` with a row of ``rows_b``.
+
+        The TF-IDF cosines come from one small Gram matrix over the union of the rows instead of one
+        sparse row product per pair (:meth:`StyleFeaturizer.pair_features_within`), so comparing two
+        texts of 16 passages costs one (32, 32) product, not 256.
+        """
+        rows = np.concatenate([rows_a, rows_b])  # (a + b,)
+        first = np.repeat(np.arange(len(rows_a)), len(rows_b))
+        second = len(rows_a) + np.tile(np.arange(len(rows_b)), len(rows_a))
+        if features is None:
+            pair_features = torch.zeros((len(first), 0), dtype=torch.float32)
+        else:
+            pair_features = torch.from_numpy(StyleFeaturizer.pair_features_within(features, rows, first, second))
+        logits = self.head(
+            torch.as_tensor(embeddings[rows[first]], dtype=torch.float32, device=self.device),
+            torch.as_tensor(embeddings[rows[second]], dtype=torch.float32, device=self.device),
+            pair_features.to(self.device),
+        )  # (a * b, 2)
+        return logits.float().cpu().numpy().reshape(len(rows_a), len(rows_b), 2)
+
+    @torch.inference_mode()
+    def pair_logits_for_rows(self, embeddings: np.ndarray, features: TextFeatures | None, rows1: np.ndarray, rows2: np.ndarray,
+                             chunk: int = 4096) -> np.ndarray:
+        """(p, 2) logits of the pairs ``(rows1[k], rows2[k])`` of texts whose (n, dim) embeddings and style features are known.
+
+        Pairs are processed ``chunk`` at a time, so memory stays bounded however many pairs are asked for.
+        """
         output = np.zeros((len(rows1), 2), dtype=np.float32)
         for start in range(0, len(rows1), chunk):
-            stop = start + chunk
-            pair_features = pair_feature_tensor(features, rows1[start:stop], rows2[start:stop])  # (p, k)
+            first, second = rows1[start:start + chunk], rows2[start:start + chunk]
+            pair_features = pair_feature_tensor(features, first, second)  # (p, k)
             logits = self.head(
-                torch.as_tensor(embeddings1[start:stop], dtype=torch.float32, device=self.device),
-                torch.as_tensor(embeddings2[start:stop], dtype=torch.float32, device=self.device),
+                torch.as_tensor(embeddings[first], dtype=torch.float32, device=self.device),
+                torch.as_tensor(embeddings[second], dtype=torch.float32, device=self.device),
                 pair_features.to(self.device),
             )  # (p, 2)
-            output[start:stop] = logits.float().cpu().numpy()
+            output[start:start + chunk] = logits.float().cpu().numpy()
         return output
 
 

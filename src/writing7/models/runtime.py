@@ -1,4 +1,4 @@
-"""Device and precision choices shared by training and inference.
+"""Device and precision choices shared by training and inference, and loading errors of saved model folders.
 
 bf16 autocast is used where the hardware runs it natively: CUDA with bf16 support, and CPUs with
 AVX512-BF16 or AMX (on those, a MiniLM training step is about 1.6x faster than float32). Elsewhere
@@ -8,7 +8,10 @@ autocast would emulate bf16 and be slower than float32, so it stays off.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+from collections.abc import Iterable
+from pathlib import Path
 
 import torch
 
@@ -57,3 +60,49 @@ def configure_cuda(tf32: bool) -> None:
     if torch.cuda.is_available() and tf32:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+
+
+# -- loading a saved model folder ----------------------------------------------------------------
+class DamagedModelError(ValueError):
+    """A model folder whose files are there but cannot be loaded: a truncated copy, an interrupted write, a
+    hand-edited JSON. A ``ValueError``, so the CLI shows it as one ``error:`` line instead of a loader's traceback."""
+
+
+# What safetensors, transformers, sentence-transformers, json, numpy and torch raise on damaged files.
+LOAD_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, KeyError, RuntimeError, EOFError)
+REASON_CHARACTERS = 200
+
+
+def damaged_model(folder: Path, reason: BaseException | str, *, file: str | None = None) -> DamagedModelError:
+    """The one-line error for a damaged ``folder``: which file (when known), what is wrong, and the fix."""
+    if isinstance(reason, KeyError):
+        reason = f"missing entry {reason}"
+    text = (str(reason).strip().splitlines() or [type(reason).__name__])[0]
+    text = text if len(text) <= REASON_CHARACTERS else text[:REASON_CHARACTERS] + "..."
+    where = f"{file}: " if file else ""
+    return DamagedModelError(f"the model folder {folder} is damaged ({where}{text}): retrain it or copy it again")
+
+
+def check_model_files(folder: Path, *, skip: Iterable[str] = ()) -> None:
+    """Open every weights file's header and parse every JSON file of ``folder`` (names in ``skip`` excepted).
+
+    The loaders report a truncated ``model.safetensors`` or a broken ``config.json`` without saying
+    which file it was; checking each file first lets the error name it. Cheap: safetensors reads only
+    the header (and checks it against the file's length), the JSON files are small.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    skipped = set(skip)
+    for path in sorted(folder.rglob("*.safetensors")):
+        try:
+            with safe_open(str(path), framework="pt"):
+                pass
+        except (SafetensorError, OSError) as error:
+            raise damaged_model(folder, error, file=path.relative_to(folder).as_posix()) from error
+    for path in sorted(folder.rglob("*.json")):
+        if path.name in skipped:
+            continue
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise damaged_model(folder, f"not valid JSON: {error}", file=path.relative_to(folder).as_posix()) from error

@@ -26,12 +26,12 @@ from writing7.config.serve import ServeConfig
 from writing7.serve import schemas
 from writing7.serve.batching import MicroBatcher
 from writing7.serve.errors import ServiceError, install_error_handlers
-from writing7.serve.limits import BodySizeLimit, check_items, check_texts
+from writing7.serve.limits import RequestBody, check_items, check_texts
 from writing7.serve.model_card import model_card
 from writing7.serve.security import require_api_key, resolve_api_key
 
 logger = logging.getLogger(__name__)
-ERRORS = {status: {"model": schemas.ErrorResponse} for status in (401, 413, 422)}
+ERRORS = {status: {"model": schemas.ErrorResponse} for status in (401, 408, 413, 422)}
 
 
 @dataclasses.dataclass
@@ -69,8 +69,14 @@ class Service:
         self.batchers = {name: MicroBatcher(function, max_batch_size=self.config.max_batch_size, max_wait_ms=self.config.max_wait_ms,
                                             enabled=self.config.batching, name=name) for name, function in operations.items()}
 
+    @property
+    def loaded(self) -> bool:
+        return self.matcher is not None
+
     async def start(self) -> None:
-        await asyncio.to_thread(self.load)
+        """Load (unless ``writing7 serve`` already did, to fail before listening) and start the micro-batchers."""
+        if not self.loaded:
+            await asyncio.to_thread(self.load)
         for batcher in self.batchers.values():
             await batcher.start()
         logger.info("serving %s (batching %s, max batch %d)", self.sources.model_dir,
@@ -102,7 +108,7 @@ def create_app(model_dir: Path, *, config: ServeConfig | None = None, index_dir:
                   description="Same book? Same author? How close is the style? Calibrated scores for passages of prose.")
     app.state.service = service
     app.state.api_key = resolve_api_key(api_key)
-    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(RequestBody, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s)
     install_error_handlers(app)
     _add_routes(app, service)
     return app
@@ -114,6 +120,10 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
     def texts_ok(texts: list[str], field: str) -> None:
         check_texts(texts, limit=config.max_text_characters, field=field, setting="max_text_characters")
+
+    def documents_ok(texts: list[str], field: str) -> None:
+        """Texts the verdict reads whole (score, compare): any length up to ``max_document_characters``."""
+        check_texts(texts, limit=config.max_document_characters, field=field, setting="max_document_characters")
 
     @app.get("/healthz", response_model=schemas.HealthResponse, tags=["service"])
     async def health() -> dict[str, Any]:
@@ -131,21 +141,21 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
     @app.post("/v1/score", response_model=schemas.ScoreResponse, tags=["pairs"], **guarded)
     async def score(body: schemas.PairRequest) -> dict[str, Any]:
-        """Calibrated same-book and same-author probabilities, decision and abstention for one pair."""
-        texts_ok([body.text1, body.text2], "text")
+        """Calibrated same-book and same-author probabilities, decision and abstention for two texts of any length."""
+        documents_ok([body.text1, body.text2], "text")
         return (await service.batchers["score"].submit([(body.text1, body.text2)]))[0]
 
     @app.post("/v1/score/batch", response_model=schemas.BatchScoreResponse, tags=["pairs"], **guarded)
     async def score_batch(body: schemas.BatchScoreRequest) -> dict[str, Any]:
         """:func:`score` for many pairs in one request."""
         check_items(len(body.pairs), limit=config.max_batch_items, field="pairs")
-        texts_ok([text for pair in body.pairs for text in (pair.text1, pair.text2)], "pairs.text")
+        documents_ok([text for pair in body.pairs for text in (pair.text1, pair.text2)], "pairs.text")
         return {"results": await service.batchers["score"].submit([(pair.text1, pair.text2) for pair in body.pairs])}
 
     @app.post("/v1/style-similarity", response_model=schemas.StyleSimilarityResponse, tags=["pairs"], **guarded)
     async def style_similarity(body: schemas.PairRequest) -> dict[str, Any]:
         """Calibrated style similarity in [0, 1]."""
-        texts_ok([body.text1, body.text2], "text")
+        documents_ok([body.text1, body.text2], "text")
         value = (await service.batchers["style"].submit([(body.text1, body.text2)]))[0]
         return {"style_similarity": value, "calibrated": service.matcher.calibrated}
 
@@ -168,7 +178,6 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
     @app.post("/v1/compare", response_model=schemas.CompareResponse, tags=["documents"], **guarded)
     async def compare(body: schemas.CompareRequest) -> dict[str, Any]:
-        """One calibrated probability for two whole documents (chunked, every chunk pair scored, aggregated)."""
-        check_texts([body.document1, body.document2], limit=config.max_document_characters, field="document",
-                    setting="max_document_characters")
+        """:func:`score` of two documents plus every input of the verdict (``features``)."""
+        documents_ok([body.document1, body.document2], "document")
         return await asyncio.to_thread(service.matcher.compare_documents, body.document1, body.document2)

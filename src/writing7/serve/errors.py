@@ -1,4 +1,8 @@
-"""One JSON error shape for every failure: ``{"error": {"type": ..., "message": ...}}``."""
+"""One JSON error shape for every failure: ``{"error": {"type": ..., "message": ...}}``.
+
+That includes what the framework answers by itself (404, 405, a body that is not UTF-8 JSON) and an
+unexpected failure (500): clients parse one shape, never FastAPI's ``{"detail": ...}``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +36,35 @@ def _validation_message(error: RequestValidationError) -> str:
     return "; ".join(problems) + " (see /docs for the request schema)"
 
 
+# FastAPI's words for a body it could not parse at all (not UTF-8, not JSON text).
+UNPARSABLE_BODY = "There was an error parsing the body"
+
+
+def _http_error(request: Request, error: HTTPException) -> tuple[str, str]:
+    """``(type, message)`` for an error the framework raised: what went wrong and what to send instead."""
+    path = request.url.path
+    if error.status_code == 404:
+        return "not_found", f"no endpoint at {path}: see /docs for the endpoints"
+    if error.status_code == 405:
+        allowed = (error.headers or {}).get("Allow", "")  # Starlette lists the route's methods there
+        return "method_not_allowed", f"{request.method} is not allowed on {path}" + (f": use {allowed}" if allowed else "")
+    if error.status_code == 400 and error.detail == UNPARSABLE_BODY:
+        return "invalid_body", "the request body could not be read: send a UTF-8 encoded JSON object (see /docs for the request schema)"
+    return "http_error", str(error.detail)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def framework_error(request: Request, error: HTTPException) -> JSONResponse:
+        kind, message = _http_error(request, error)
+        return error_response(error.status_code, kind, message, error.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_: Request, error: Exception) -> JSONResponse:
+        # Starlette still re-raises the error after this response, so the server log keeps its traceback.
+        return error_response(500, "internal_error", "the service failed on this request (the server log has the details): "
+                              "retry, and report it if it persists")
+
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, error: ServiceError) -> JSONResponse:
         return error_response(error.status, error.kind, error.message, error.headers)

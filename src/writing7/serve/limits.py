@@ -1,7 +1,8 @@
-"""Input limits: text length and item count per request (413), empty texts (422), body size (413)."""
+"""Input limits: text length and item count per request (413), empty texts (422), body size (413), stalled body (408)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,31 +29,72 @@ def check_items(count: int, *, limit: int, field: str) -> None:
         raise ServiceError(422, "empty_batch", f"{field} is empty: send at least one item")
 
 
-class BodySizeLimit:
-    """ASGI middleware: 413 for a body over ``max_bytes`` (declared Content-Length, or counted while streaming)."""
+class _Disconnected(Exception):
+    """The client went away before its body was complete: nobody is left to answer."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+
+class RequestBody:
+    """ASGI middleware: read the whole request body before the app, refusing one over ``max_bytes`` (413) or one
+    that stalls for ``timeout_s`` seconds (408), both in the service's error shape.
+
+    The body is read here, not while FastAPI parses it: an error raised from ``receive`` inside
+    FastAPI's parsing becomes a bare ``400 {"detail": ...}``, which is how a streamed (chunked,
+    no Content-Length) oversized body used to be answered. Both refusals close the connection,
+    since the rest of the body may still be on its way.
+    """
+
+    def __init__(self, app: Any, *, max_bytes: int, timeout_s: float) -> None:
+        self.app, self.max_bytes, self.timeout_s = app, max_bytes, timeout_s
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        try:
+            self._check_declared_size(scope)
+            body = await self._read(receive)
+        except ServiceError as error:
+            await error_response(error.status, error.kind, error.message, {"Connection": "close"})(scope, receive, send)
+            return
+        except _Disconnected:
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _check_declared_size(self, scope: dict) -> None:
         declared = dict(scope.get("headers", ())).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await error_response(413, "body_too_large", self._message(int(declared)))(scope, receive, send)
-            return
-        received = 0
+            raise ServiceError(413, "body_too_large", self._too_large(f"{int(declared)} bytes"))
 
-        async def counting_receive() -> dict:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise ServiceError(413, "body_too_large", self._message(received))
-            return message
+    async def _read(self, receive: Any) -> bytes:
+        parts, size = [], 0
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except asyncio.TimeoutError:
+                raise ServiceError(408, "body_timeout", f"no body bytes arrived for {self.timeout_s:g} s (body_timeout_s): "
+                                   "send the whole request body without pausing") from None
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            parts.append(message.get("body", b""))
+            size += len(parts[-1])
+            if size > self.max_bytes:
+                raise ServiceError(413, "body_too_large", self._too_large(f"more than {self.max_bytes} bytes"))
+            if not message.get("more_body", False):
+                return b"".join(parts)
 
-        await self.app(scope, counting_receive, send)
+    def _too_large(self, amount: str) -> str:
+        return f"request body of {amount} is over the limit of {self.max_bytes} (max_body_bytes): send less per request"
 
-    def _message(self, size: int) -> str:
-        return f"request body of {size} bytes is over the limit of {self.max_bytes} (max_body_bytes): send less per request"
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A ``receive`` that hands the app the body already read, then defers to the server's (disconnect events)."""
+    delivered = False
+
+    async def replay() -> dict:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -34,16 +35,14 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def calibration_summary(matcher: Any) -> dict[str, Any]:
+    """The verdict's passage settings and, per task and length band, its validation fit (AUC, ECE) and decision."""
     if not matcher.calibrated:
-        return {"calibrated": False, "note": "explicit uncalibrated mode: sigmoid(logit), threshold 0.5, (cosine+1)/2"}
-    summary: dict[str, Any] = {"calibrated": True}
-    for name in ("book", "author"):
-        task = getattr(matcher.calibration, name)
-        summary[name] = {"method": task.scaler.kind, "threshold": task.threshold_, "abstention_band": list(task.band_),
-                         "validation": task.validation}
-    summary["style"] = matcher.calibration.style_metadata
-    document = matcher.document_calibration.to_dict() if matcher.document_calibration else None
-    summary["documents"] = {"method": document["method"], "settings": document["settings"], **document["fit"]} if document else None
+        return {"calibrated": False, "note": "explicit uncalibrated mode: sigmoid(mean passage logit), threshold 0.5, (cosine+1)/2"}
+    verdict = matcher.verdict
+    summary: dict[str, Any] = {"calibrated": True, "settings": dataclasses.asdict(verdict.settings), "fit": verdict.fit_stats}
+    for task, bands in verdict.heads.items():
+        summary[task] = {band: {"threshold": head.decision.threshold_, "abstention_band": list(head.decision.band_), "validation": head.validation}
+                         for band, head in bands.items()}
     return summary
 
 

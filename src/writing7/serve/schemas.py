@@ -34,6 +34,10 @@ class ScoreResponse(BaseModel):
     author_abstained: bool
     pan_book: float = Field(..., description="PAN answer for same book (0.5 = undecided).")
     pan_author: float = Field(..., description="PAN answer for same author (0.5 = undecided).")
+    style_similarity: float = Field(..., ge=0.0, le=1.0, description="Calibrated style similarity in [0, 1].")
+    words: list[int] = Field(..., description="Words of text1 and text2: each text is read whole (passages spread over all of it).")
+    passages: list[int] = Field(..., description="Passages of text1 and text2 that were compared (every pair of them).")
+    length_band: str = Field(..., description="The verdict head used: passage, excerpt, chapter or book (by the shorter text).")
     calibrated: bool = Field(..., description="False only when the service runs in the explicit uncalibrated mode.")
 
 
@@ -85,17 +89,8 @@ class CompareRequest(Strict):
     document2: str = Field(..., description="Second document.")
 
 
-class CompareResponse(BaseModel):
-    p_same_book: float
-    p_same_author: float
-    decision: bool
-    author_decision: bool
-    chunks_a: int = Field(..., description="Chunks of document1 that were compared.")
-    chunks_b: int = Field(..., description="Chunks of document2 that were compared.")
-    chunk_pairs: int
-    features: dict[str, float]
-    calibrated: bool
-    aggregation: str
+class CompareResponse(ScoreResponse):
+    features: dict[str, float] = Field(..., description="Every input of the verdict: passage-pair and whole-text stylometric features.")
 
 
 class HealthResponse(BaseModel):

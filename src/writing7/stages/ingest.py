@@ -14,7 +14,7 @@ from pathlib import Path
 
 from writing7.config.ingest import IngestConfig
 from writing7.ingest.catalog import CatalogEntry, load_catalog
-from writing7.ingest.directory import import_directory
+from writing7.ingest.directory import books_to_import, import_directory
 from writing7.ingest.gutenberg import ingest_ids
 from writing7.ingest.store import CorpusStore
 from writing7.ingest.summary import IngestSummary
@@ -62,9 +62,8 @@ def run_gutenberg(
 
 
 def run_directory(source: Path, *, corpus: Path, catalog_path: Path | None = None) -> IngestSummary:
-    """Import the ``.txt`` books under ``source`` into ``corpus``."""
-    if not Path(source).is_dir():
-        raise NotADirectoryError(f"source folder {source} not found: pass a folder of .txt books")
+    """Import the ``.txt`` books under ``source`` into ``corpus``; a folder without any fails before the corpus is touched."""
+    books_to_import(source, corpus=corpus)  # a bad source or no book fails before the corpus is touched (no lock, no manifest)
     catalog = _catalog(catalog_path)
     with CorpusStore(corpus) as store:
         return import_directory(source, store=store, catalog=catalog)

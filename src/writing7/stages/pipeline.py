@@ -94,23 +94,23 @@ def _train(request: PipelineRequest) -> Manifest:
 
 def _calibrate(request: PipelineRequest) -> Manifest:
     from writing7.config.calibrate import CalibrateConfig
-    from writing7.config.inference import InferenceConfig
-    from writing7.stages import calibrate, document_calibration
+    from writing7.stages import calibrate, verdict
 
-    layout = ArtifactLayout(request.artifacts)
-    manifest = calibrate.run(CalibrateConfig.load(request.config_file), artifacts=request.artifacts, force=request.force)
-    document_calibration.run(
-        InferenceConfig.load(request.config_file), corpus=request.corpus, processed=layout.processed,
-        model_dir=layout.bi_encoder, force=request.force,
-    )
+    cfg = CalibrateConfig.load(request.config_file)
+    manifest = calibrate.run(cfg, artifacts=request.artifacts, force=request.force)
+    verdict.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
     return manifest
 
 
 def _evaluate(request: PipelineRequest) -> Manifest:
     from writing7.config.evaluate import EvaluateConfig
-    from writing7.stages import evaluate
+    from writing7.stages import evaluate, evaluate_lengths
 
-    return evaluate.run(EvaluateConfig.load(request.config_file), artifacts=request.artifacts, force=request.force)
+    cfg = EvaluateConfig.load(request.config_file)
+    manifest = evaluate.run(cfg, artifacts=request.artifacts, force=request.force)
+    lengths = evaluate_lengths.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    manifest.stats["lengths"] = lengths.stats["auc"]
+    return manifest
 
 
 def _index(request: PipelineRequest) -> Manifest:

@@ -10,27 +10,29 @@ Output, one line per input pair, in input order::
 
 ``value`` is the calibrated PAN answer for the chosen target (``book`` or ``author``): above 0.5
 means "same", below 0.5 "different", exactly 0.5 "abstain" (the probability lies in the abstention
-band fitted by ``writing7 calibrate``). The whole input is validated before any scoring, so a
-malformed line fails fast, with its line number; the output appears atomically when complete.
+band fitted by ``writing7 calibrate``). Texts may have any length (the verdict reads them whole).
+The whole input is validated before any scoring, so a malformed line fails fast, with its line
+number; pairs are then scored in blocks (bounded memory) and the output appears atomically when complete.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tqdm import tqdm
 
-from writing7.artifacts import atomic_write_text
+from writing7.artifacts import atomic_text_file
 from writing7.progress import progress_disabled
 
 logger = logging.getLogger(__name__)
 TARGETS = ("book", "author")
 EXPECTED = 'expected {"id": ..., "pair": ["text1", "text2"]}'
-SCORE_BLOCK = 1024  # pairs per matcher call: bounds memory, and the progress bar moves
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,12 @@ def parse_pan_line(line: str, line_number: int, *, source: str = "input") -> Pan
     return PanPair(record["id"], pair[0], pair[1])
 
 
-def read_pan_pairs(path: Path) -> list[PanPair]:
-    """Every pair of a PAN ``.jsonl`` file, validated; duplicate ids are refused (answers are keyed by id)."""
+def iter_pan_pairs(path: Path) -> Iterator[PanPair]:
+    """The pairs of a PAN ``.jsonl`` file one at a time (memory bounded by one line), validated as they come."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"input file {path} not found: pass a JSONL file of {EXPECTED[9:]} lines")
-    pairs, seen = [], {}
+    seen: dict[Any, int] = {}
     with path.open(encoding="utf-8-sig") as handle:
         for line_number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -73,10 +75,30 @@ def read_pan_pairs(path: Path) -> list[PanPair]:
             if pair.id in seen:
                 raise ValueError(f"{path}:{line_number}: id {pair.id!r} already used on line {seen[pair.id]}; ids must be unique")
             seen[pair.id] = line_number
-            pairs.append(pair)
-    if not pairs:
+            yield pair
+    if not seen:
         raise ValueError(f"{path} holds no pairs; {EXPECTED} on each line")
-    return pairs
+
+
+def read_pan_pairs(path: Path) -> list[PanPair]:
+    """Every pair of a PAN ``.jsonl`` file, validated; duplicate ids are refused (answers are keyed by id)."""
+    return list(iter_pan_pairs(path))
+
+
+def validate_pan_file(path: Path) -> int:
+    """Check every line of a PAN file without keeping its texts; returns the number of pairs."""
+    return sum(1 for _ in iter_pan_pairs(path))
+
+
+def blocks(pairs: Iterable[PanPair], size: int) -> Iterator[list[PanPair]]:
+    block: list[PanPair] = []
+    for pair in pairs:
+        block.append(pair)
+        if len(block) == size:
+            yield block
+            block = []
+    if block:
+        yield block
 
 
 def pan_answers(matcher: Any, pairs: list[PanPair], *, target: str = "book") -> list[float]:
@@ -84,22 +106,42 @@ def pan_answers(matcher: Any, pairs: list[PanPair], *, target: str = "book") -> 
     if target not in TARGETS:
         raise ValueError(f"--target {target!r} is not known; use book or author")
     key = "pan_book" if target == "book" else "pan_author"
-    answers: list[float] = []
-    blocks = range(0, len(pairs), SCORE_BLOCK)
-    for start in tqdm(blocks, desc="score-pairs", unit="block", disable=progress_disabled() or len(blocks) < 2):
-        block = pairs[start:start + SCORE_BLOCK]
-        answers += [score[key] for score in matcher.score_batch([(pair.text1, pair.text2) for pair in block])]
-    return answers
+    return [score[key] for score in matcher.score_batch([(pair.text1, pair.text2) for pair in pairs])]
 
 
-def run(matcher: Any, *, input_path: Path, output_path: Path, target: str = "book") -> dict[str, Any]:
-    """Score ``input_path`` into ``output_path`` (written atomically); returns counts for the summary line."""
+def check_output_path(input_path: Path, output_path: Path) -> None:
+    """Refuse an output that would replace the input (same path, a link to it, a hard link) or is a folder.
+
+    Checked before anything slow (the model load, the scoring): the atomic rename would otherwise
+    silently replace the input with the answers, or fail after all the work on a folder.
+    """
+    source, output = Path(input_path), Path(output_path)
+    if output.is_dir():
+        raise ValueError(f"--output {output} is a directory: name a file, e.g. {output / 'answers.jsonl'}")
+    same = os.path.samefile(source, output) if source.exists() and output.exists() else source.resolve() == output.resolve()
+    if same:
+        raise ValueError(f"--output {output} is the input file {source}: write the answers to another file, e.g. answers.jsonl")
+
+
+def run(matcher: Any, *, input_path: Path, output_path: Path, target: str = "book", block_pairs: int = 256) -> dict[str, Any]:
+    """Score ``input_path`` into ``output_path``, ``block_pairs`` pairs at a time; returns counts for the summary line.
+
+    The file is validated whole first (a bad line fails before any scoring), then read again and scored
+    block by block, so memory is bounded by one block's texts whatever the file's size. Answers go to a
+    temporary sibling that replaces ``output_path`` only when every pair is scored.
+    """
+    check_output_path(input_path, output_path)
     if target not in TARGETS:
         raise ValueError(f"--target {target!r} is not known; use book or author")
-    pairs = read_pan_pairs(input_path)
-    answers = pan_answers(matcher, pairs, target=target)
-    lines = [json.dumps({"id": pair.id, "value": value}) + "\n" for pair, value in zip(pairs, answers)]
-    atomic_write_text(Path(output_path), "".join(lines))
-    abstained = sum(value == 0.5 for value in answers)
-    logger.info("score-pairs: %d pairs -> %s (%d abstentions)", len(pairs), output_path, abstained)
-    return {"pairs": len(pairs), "abstained": abstained, "same": sum(value > 0.5 for value in answers), "output": str(output_path)}
+    total = validate_pan_file(input_path)
+    counts = {"pairs": 0, "abstained": 0, "same": 0}
+    with atomic_text_file(Path(output_path)) as handle, tqdm(total=total, desc="score-pairs", unit="pair", disable=progress_disabled()) as bar:
+        for block in blocks(iter_pan_pairs(input_path), block_pairs):
+            answers = pan_answers(matcher, block, target=target)
+            handle.writelines(json.dumps({"id": pair.id, "value": value}) + "\n" for pair, value in zip(block, answers))
+            counts["pairs"] += len(block)
+            counts["abstained"] += sum(value == 0.5 for value in answers)
+            counts["same"] += sum(value > 0.5 for value in answers)
+            bar.update(len(block))
+    logger.info("score-pairs: %d pairs -> %s (%d abstentions)", counts["pairs"], output_path, counts["abstained"])
+    return {**counts, "output": str(output_path)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import statistics
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,23 @@ def summarize(entries: list[dict[str, Any]], empty_folders: list[str]) -> dict[s
     }
 
 
+def require_some_book(entries: list[dict[str, Any]], *, source: Path, output: Path) -> None:
+    """Raise one line with the commonest skip reasons when no book survived: an empty output is no result."""
+    if any(not entry["skip_reason"] for entry in entries):
+        return
+    reasons = Counter(_reason_kind(entry["skip_reason"]) for entry in entries)
+    summary = ", ".join(f"{reason}: {count}" for reason, count in reasons.most_common(3))
+    raise ValueError(
+        f"no usable book in {source}: all {len(entries)} skipped ({summary}); nothing written to {output}: "
+        "fix or replace those files and run again"
+    )
+
+
+def _reason_kind(reason: str) -> str:
+    """``"unreadable file: [Errno 13] ..."`` -> ``"unreadable file"``; ``"nearly empty (12 ...)"`` -> ``"nearly empty"``."""
+    return reason.split(":", 1)[0].split(" (", 1)[0]
+
+
 def _check_paths(source: Path, output: Path) -> None:
     source, output = source.resolve(), output.resolve()
     if output == source or source in output.parents or output in source.parents:
@@ -126,6 +144,7 @@ def run(cfg: StandardizeConfig, *, source: Path, output: Path, force: bool = Fal
             entry["source"] = Path(entry["source"]).relative_to(source).as_posix()
             _log_entry(entry)
         stats = summarize(entries, empty_folders)
+        require_some_book(entries, source=source, output=output)  # raising here leaves ``output`` as it was
         skipped_folders = [{"folder": folder, "skip_reason": "folder with no .txt files"} for folder in empty_folders]
         atomic_write_json(temporary / REPORT_NAME, {"totals": stats, "books": entries, "skipped_folders": skipped_folders})
         manifest = finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs, stats=stats)

@@ -4,7 +4,8 @@
 SentenceTransformer folder + pair head + style features + ``writing7_model.json`` + the training log +
 ``manifest.json``); resumable checkpoints live in ``models/book_matcher_contrastive/checkpoints/`` and
 the live log in ``models/book_matcher_contrastive/training_log.jsonl``. A killed run resumes from its
-newest checkpoint when started again with the same settings; ``--force`` starts over.
+newest checkpoint when started again with the same settings; ``--force`` starts over. Once the final
+model is saved, ``keep_checkpoints`` (none | last | all) says which checkpoints stay.
 ``train-teacher`` does the same for ``models/book_matcher/final``. With ``distill_from_cross`` the
 teacher is trained first when absent, then scores every training pair once.
 """
@@ -23,7 +24,7 @@ from writing7.config.train import TeacherConfig, TrainConfig
 logger = logging.getLogger(__name__)
 # Settings that change how often things happen or where they run, not what is learned: a checkpoint
 # written under other values of these is still resumed from.
-CADENCE_FIELDS = ("eval_steps", "eval_max_pairs", "save_steps", "save_total_limit", "logging_steps", "num_workers", "threads", "device")
+CADENCE_FIELDS = ("eval_steps", "eval_max_pairs", "save_steps", "save_total_limit", "keep_checkpoints", "logging_steps", "num_workers", "threads", "device")
 LOG_NAME = "training_log.jsonl"
 
 
@@ -73,6 +74,7 @@ def run(cfg: TrainConfig, *, artifacts: Path, force: bool = False, teacher_cfg: 
         shutil.copyfile(log_path, temporary / LOG_NAME)
         manifest = finish(temporary, stage="train", config=cfg.to_dict(), inputs=inputs, stats=summary)
     logger.info("train: wrote %s", output)
+    _prune_checkpoints(checkpoints, keep=cfg.keep_checkpoints)  # only now: the final model is safely in place
     return manifest
 
 
@@ -102,7 +104,14 @@ def run_teacher(cfg: TeacherConfig, *, artifacts: Path, force: bool = False, sho
         shutil.copyfile(log_path, temporary / LOG_NAME)
         manifest = finish(temporary, stage="train-teacher", config=cfg.to_dict(), inputs=inputs, stats=summary)
     logger.info("train-teacher: wrote %s", output)
+    _prune_checkpoints(checkpoints, keep=cfg.keep_checkpoints)
     return manifest
+
+
+def _prune_checkpoints(checkpoints: Path, *, keep: str) -> None:
+    from writing7.training.checkpoint import prune_checkpoints  # imports torch: only once training is done
+
+    prune_checkpoints(checkpoints, keep=keep)
 
 
 def _teacher_scores(layout: ArtifactLayout, train_split: Any, cfg: TrainConfig) -> Any:

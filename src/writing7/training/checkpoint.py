@@ -54,6 +54,25 @@ def save_checkpoint(directory: Path, *, step: int, model: torch.nn.Module, optim
     return target
 
 
+def prune_checkpoints(directory: Path, *, keep: str) -> list[Path]:
+    """After a completed run: delete all checkpoints (``"none"``), all but the newest (``"last"``) or none (``"all"``).
+
+    Only complete ``step-NNNNNNN`` folders are deleted (with ``"none"`` the folder too, when nothing else is
+    left in it); returns what was deleted.
+    """
+    if keep not in ("none", "last", "all"):
+        raise ValueError(f"keep_checkpoints {keep!r} is not known: use none, last or all")
+    checkpoints = list_checkpoints(directory)
+    doomed = {"none": checkpoints, "last": checkpoints[:-1], "all": []}[keep]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+    if keep == "none" and Path(directory).is_dir() and not any(Path(directory).iterdir()):
+        Path(directory).rmdir()
+    if doomed:
+        logger.info("training complete: deleted %d checkpoint(s) in %s (keep_checkpoints = %s)", len(doomed), directory, keep)
+    return doomed
+
+
 def list_checkpoints(directory: Path) -> list[Path]:
     """Complete checkpoint directories, oldest first."""
     directory = Path(directory)

@@ -1,0 +1,215 @@
+"""The verdict on two texts of any length: passage-pair logits + whole-text stylometry -> calibrated probabilities.
+
+For a pair of texts, :class:`VerdictFeaturizer` computes :data:`FEATURE_NAMES`:
+
+- the passage features of :mod:`writing7.inference.documents` (every passage pair of the two texts
+  through the encoder and pair head, summarised; one passage each for a short text);
+- the whole-text stylometric similarities of :mod:`writing7.models.text_profile` (char and word
+  n-gram TF-IDF cosines, cosine and Burrows' Delta over 300/1,000 MFW, function-word and
+  punctuation profiles, compression distance, rare and unknown shared words, log length).
+
+:class:`Verdict` maps them to probabilities with one :class:`~writing7.calibration.fused.FusedLogisticCalibrator`
+per task (same book; same author, other book) and **length band** (:data:`LENGTH_BANDS`, chosen by
+the shorter text's word count), each fitted on balanced pairs of validation authors cut at that
+band's length (``writing7 calibrate``). Why bands: every similarity sharpens with length, so a
+weight right for 200 words is wrong for 5,000, and one regression with a length covariate is
+calibrated only on average over lengths; a regression per band is calibrated within each
+(Platt 1999; the "one calibrator per length band" of PAN's length-stratified evaluations).
+Each band also has a PAN decision threshold and abstention band (:class:`ThresholdCalibrator`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from writing7.artifacts import atomic_write_json
+from writing7.calibration.fused import FusedLogisticCalibrator
+from writing7.calibration.threshold import ThresholdCalibrator
+from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
+from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler
+
+logger = logging.getLogger(__name__)
+
+FEATURE_NAMES = (*PASSAGE_FEATURE_NAMES, *PAIR_FEATURE_NAMES)
+TASKS = ("book", "author")
+# (name, shortest word count of the shorter text): a pair belongs to the last band whose minimum it reaches.
+LENGTH_BANDS = (("passage", 0), ("excerpt", 500), ("chapter", 2_500), ("book", 12_000))
+VERDICT_FILE = "verdict.json"
+PROFILE_DIRECTORY = "text_profile"
+FORMAT, VERSION = "writing7-verdict", 1
+
+
+def band_of(words: float) -> str:
+    """The :data:`LENGTH_BANDS` name of a pair whose shorter text has ``words`` words."""
+    name = LENGTH_BANDS[0][0]
+    for band, minimum in LENGTH_BANDS:
+        if words >= minimum:
+            name = band
+    return name
+
+
+@dataclasses.dataclass
+class PairFeatures:
+    """Fused-head inputs of ``n`` pairs and how much text each used."""
+
+    values: np.ndarray  # (n, len(FEATURE_NAMES))
+    words: np.ndarray  # (n, 2) word count of each text
+    passages: np.ndarray  # (n, 2) passages read of each text
+
+    @property
+    def shorter_words(self) -> np.ndarray:
+        return self.words.min(axis=1)
+
+
+class VerdictFeaturizer:
+    """Turns text pairs into :class:`PairFeatures` with a :class:`~writing7.models.matcher.MatcherModel` and a fitted profiler."""
+
+    def __init__(self, model: Any, profiler: TextProfiler | None, settings: ChunkingSettings, *, batch_size: int = 64) -> None:
+        self.model = model
+        self.profiler = profiler
+        self.settings = settings
+        self.batch_size = batch_size
+
+    def features(self, texts1: Sequence[str], texts2: Sequence[str]) -> PairFeatures:
+        """Each distinct text is cut, encoded and profiled once, however many pairs it is in."""
+        if len(texts1) != len(texts2):
+            raise ValueError(f"{len(texts1)} first texts but {len(texts2)} second texts: pairs need one of each")
+        position: dict[str, int] = {}
+        for text in (*texts1, *texts2):
+            position.setdefault(text, len(position))
+        distinct = list(position)
+        first = np.array([position[text] for text in texts1], dtype=np.int64)
+        second = np.array([position[text] for text in texts2], dtype=np.int64)
+        passages = [document_chunks(text, self.settings) for text in distinct]
+        offsets = np.cumsum([0] + [len(group) for group in passages])  # (distinct + 1,)
+        flat = [passage for group in passages for passage in group]
+        embeddings = np.asarray(self.model.encode(flat, batch_size=self.batch_size), dtype=np.float32)  # (passages, dim)
+        style = self.model.text_features(flat)
+        passage_rows = np.stack([self._passage_features(embeddings, style, offsets, a, b) for a, b in zip(first, second)])
+        counts = np.diff(offsets)
+        if self.profiler is None:  # the uncalibrated mode: passage features only
+            words = np.array([len(text.split()) for text in distinct], dtype=np.float64)
+            values = passage_rows
+        else:
+            profiles = self.profiler.profile(distinct)
+            words, values = profiles.word_counts, np.concatenate([passage_rows, self.profiler.pair_features(profiles, first, second)], axis=1)
+        return PairFeatures(values=values, words=np.stack([words[first], words[second]], axis=1),
+                            passages=np.stack([counts[first], counts[second]], axis=1))
+
+    def _passage_features(self, embeddings: np.ndarray, style: Any, offsets: np.ndarray, a: int, b: int) -> np.ndarray:
+        rows_a, rows_b = np.arange(offsets[a], offsets[a + 1]), np.arange(offsets[b], offsets[b + 1])
+        logits = self.model.pair_logits_between(embeddings, style, rows_a, rows_b)  # every passage pair
+        return passage_features(logits.astype(np.float64), embeddings[rows_a], embeddings[rows_b], self.settings.top_k)
+
+
+@dataclasses.dataclass
+class BandHead:
+    """One task at one length band: the fused probability and its PAN decision."""
+
+    scaler: FusedLogisticCalibrator
+    decision: ThresholdCalibrator
+    validation: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scaler": self.scaler.to_dict(), "decision": self.decision.to_dict(), "validation": self.validation}
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> BandHead:
+        return cls(FusedLogisticCalibrator.from_dict(payload["scaler"]), ThresholdCalibrator.from_dict(payload["decision"]),
+                   payload.get("validation", {}))
+
+
+@dataclasses.dataclass
+class Verdict:
+    """Per task, per length band: :class:`BandHead`; plus the chunking and the fitted :class:`TextProfiler`."""
+
+    settings: ChunkingSettings
+    profiler: TextProfiler
+    heads: dict[str, dict[str, BandHead]]  # task -> band -> head
+    fit_stats: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def head(self, task: str, words: float) -> BandHead:
+        """The head of ``task`` for a pair whose shorter text has ``words`` words (the nearest fitted band)."""
+        bands = self.heads[task]
+        wanted = band_of(words)
+        if wanted in bands:
+            return bands[wanted]
+        order = [name for name, _ in LENGTH_BANDS]
+        return bands[min(bands, key=lambda name: abs(order.index(name) - order.index(wanted)))]
+
+    def predict(self, task: str, features: PairFeatures) -> dict[str, np.ndarray]:
+        """``{"p", "decision", "abstained", "pan", "logit"}`` arrays for ``task`` on every pair."""
+        n = len(features.values)
+        result = {"p": np.zeros(n), "logit": np.zeros(n), "decision": np.zeros(n, bool), "abstained": np.zeros(n, bool), "pan": np.zeros(n)}
+        for index, words in enumerate(features.shorter_words):
+            head = self.head(task, words)
+            row = features.values[index:index + 1]
+            result["logit"][index] = head.scaler.logit(row)[0]
+            result["p"][index] = head.scaler.predict(row)[0]
+        for index, words in enumerate(features.shorter_words):
+            decision = self.head(task, words).decision
+            decided, abstained = decision.decide(result["p"][index:index + 1])
+            result["decision"][index], result["abstained"][index] = bool(decided[0]), bool(abstained[0])
+            result["pan"][index] = float(decision.predict(result["p"][index:index + 1])[0])
+        return result
+
+    def contributions(self, task: str, features: PairFeatures, index: int) -> dict[str, Any]:
+        """The logit of pair ``index`` as ``bias + sum(contributions)``, one contribution per feature."""
+        head = self.head(task, features.shorter_words[index])
+        parts = head.scaler.contributions(features.values[index:index + 1])[0]
+        return {"bias": head.scaler.intercept_, "contributions": dict(zip(FEATURE_NAMES, parts.tolist())),
+                "band": band_of(features.shorter_words[index])}
+
+    # -- persistence -------------------------------------------------------------------------------
+    def save(self, model_dir: Path) -> None:
+        """``model_dir/text_profile/`` then ``model_dir/verdict.json`` (atomically, last: it is what marks the verdict present)."""
+        self.profiler.save(Path(model_dir) / PROFILE_DIRECTORY)
+        atomic_write_json(Path(model_dir) / VERDICT_FILE, {
+            "format": FORMAT, "version": VERSION, "features": list(FEATURE_NAMES), "bands": [list(band) for band in LENGTH_BANDS],
+            "settings": dataclasses.asdict(self.settings), "fit": self.fit_stats,
+            "heads": {task: {band: head.to_dict() for band, head in bands.items()} for task, bands in self.heads.items()},
+        })
+
+    @classmethod
+    def exists(cls, model_dir: Path) -> bool:
+        return (Path(model_dir) / VERDICT_FILE).is_file()
+
+    @classmethod
+    def load(cls, model_dir: Path) -> Verdict:
+        path = Path(model_dir) / VERDICT_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: run `writing7 calibrate` to fit the verdict (or pass --uncalibrated)")
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path} is damaged ({error}): run `writing7 calibrate --force`") from None
+        if payload.get("format") != FORMAT or payload.get("version") != VERSION or tuple(payload.get("features", ())) != FEATURE_NAMES:
+            raise ValueError(f"{path} was written by another Writing7 version: run `writing7 calibrate --force`")
+        heads = {task: {band: BandHead.from_dict(head) for band, head in bands.items()} for task, bands in payload["heads"].items()}
+        return cls(ChunkingSettings(**payload["settings"]), TextProfiler.load(Path(model_dir) / PROFILE_DIRECTORY), heads, payload.get("fit", {}))
+
+
+def fit_band_heads(values: np.ndarray, labels: np.ndarray, bands: np.ndarray, *, task: str, target_metric: str,
+                   inverse_regularisation: float, max_band_fraction: float) -> dict[str, BandHead]:
+    """One :class:`BandHead` per length band present in ``bands`` ((n,) band names) for one task."""
+    from writing7.metrics.calibration_error import expected_calibration_error
+    from writing7.metrics.pan import auc
+
+    heads = {}
+    for band in sorted(set(bands.tolist()), key=[name for name, _ in LENGTH_BANDS].index):
+        mask = bands == band
+        scaler = FusedLogisticCalibrator(inverse_regularisation).fit(values[mask], labels[mask])
+        probabilities = scaler.predict(values[mask])
+        decision = ThresholdCalibrator(target_metric=target_metric, max_band_fraction=max_band_fraction).fit(probabilities, labels[mask])
+        validation = {"pairs": int(mask.sum()), "positives": int(labels[mask].sum()), "auc": auc(labels[mask], probabilities),
+                      "ece": expected_calibration_error(labels[mask], probabilities)}
+        logger.info("verdict: %s task, %s band: %s", task, band, validation)
+        heads[band] = BandHead(scaler, decision, validation)
+    return heads

@@ -1,0 +1,270 @@
+"""Whole-text stylometry: a profile per text (any length) and symmetric similarities of two profiles.
+
+The document verdict (:mod:`writing7.inference.verdict`) fuses these with the encoder's passage-pair
+logits. Everything corpus-dependent (idf, most-frequent words, z-score statistics, the known
+vocabulary) is fitted once on *training* books (:meth:`TextProfiler.fit`), never on the pair being
+scored, and saved in the model folder (``text_profile/``).
+
+Pair features (:data:`PAIR_FEATURE_NAMES`), each symmetric in the two texts:
+
+- ``char4_cosine``: cosine of sublinear-tf x idf character 4-gram vectors (hashed), the classical
+  short-text authorship signal (Stamatatos, JASIST 60(3), 2009);
+- ``char_wb_cosine``: the same over word-bounded character 2-5-grams (affixes and short words);
+- ``word_cosine``: word 1-2-gram TF-IDF cosine (shared vocabulary and names: strong for "same book");
+- ``cosine_delta_300`` / ``cosine_delta_1000``: cosine of the z-scored relative frequencies of the
+  300 / 1,000 most frequent training words, Smith & Aldridge's cosine Delta, the most robust Delta
+  variant (Evert et al., DSH 32(suppl. 2), 2017);
+- ``burrows_delta_300``: mean absolute difference of the same z-scores over 300 MFW (Burrows, LLC
+  17(3), 2002); a distance, so lower means closer;
+- ``function_word_cosine`` / ``punctuation_cosine``: cosines of the z-scored function-word and
+  punctuation-mark rates;
+- ``compression_distance``: normalised compression distance
+  ``NCD(x, y) = (C(xy) - min(C(x), C(y))) / max(C(x), C(y))`` with zlib on at most
+  :data:`COMPRESSION_CHARS` characters of each text spread over it (Cilibrasi & Vitanyi 2005);
+- ``rare_word_overlap``: idf-weighted Jaccard of the two word sets,
+  ``sum_{w in A & B} idf(w) / sum_{w in A | B} idf(w)`` (rare shared words weigh most);
+- ``shared_unknown_words``: ``log(1 + |U_a & U_b|)`` where ``U`` are the capitalised words not in
+  the training vocabulary (character and place names a book keeps using);
+- ``log_words``: ``log(min(words_a, words_b))``, the length covariate every fused head needs
+  because every similarity above sharpens with length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from writing7.models.function_words import FUNCTION_WORDS
+from writing7.models.style_features import WORD_PATTERN, _inverse_document_frequency, _mean_and_scale, _weighted_tfidf
+
+PAIR_FEATURE_NAMES = (
+    "char4_cosine", "char_wb_cosine", "word_cosine", "cosine_delta_300", "cosine_delta_1000", "burrows_delta_300",
+    "function_word_cosine", "punctuation_cosine", "compression_distance", "rare_word_overlap", "shared_unknown_words",
+    "log_words",
+)
+PUNCTUATION_MARKS = (",", ";", ":", "!", "?", ".", "\"", "'", "-", "(", "\u2014")
+COMPRESSION_CHARS = 12_000  # zlib's window is 32 KiB: C(xy) only sees repeats across x and y within it
+HASHING_FEATURES = 1 << 20
+MFW_SIZES = (300, 1000)
+FORMAT = "writing7-text-profile"
+VERSION = 1
+
+
+def words_of(text: str) -> list[str]:
+    """The words of ``text`` as :mod:`writing7.models.style_features` counts them (case kept)."""
+    return WORD_PATTERN.findall(text)
+
+
+@dataclasses.dataclass
+class TextProfiles:
+    """Profiles of ``n`` texts, rows aligned with the input texts."""
+
+    char4: sp.csr_matrix  # (n, H) L2-normalised tf-idf
+    char_wb: sp.csr_matrix  # (n, H)
+    words: sp.csr_matrix  # (n, H)
+    mfw: np.ndarray  # (n, max(MFW_SIZES)) z-scored relative frequencies
+    function_words: np.ndarray  # (n, F) z-scored rates
+    punctuation: np.ndarray  # (n, P) z-scored rates per word
+    word_sets: list[frozenset[str]]  # lower-cased word types of each text
+    unknown_words: list[frozenset[str]]  # capitalised words outside the training vocabulary
+    samples: list[bytes]  # the compression sample of each text, UTF-8
+    compressed: np.ndarray  # (n,) zlib size of each sample
+    word_counts: np.ndarray  # (n,) whitespace-separated words
+
+    def __len__(self) -> int:
+        return len(self.word_counts)
+
+
+def _hashing(analyzer: str, ngram_range: tuple[int, int]) -> HashingVectorizer:
+    common = {"n_features": HASHING_FEATURES, "alternate_sign": False, "norm": None, "dtype": np.float32}
+    if analyzer == "word":
+        return HashingVectorizer(analyzer="word", token_pattern=WORD_PATTERN.pattern, ngram_range=ngram_range, **common)
+    return HashingVectorizer(analyzer=analyzer, ngram_range=ngram_range, **common)
+
+
+VECTORIZERS = {"char4": ("char", (4, 4)), "char_wb": ("char_wb", (2, 5)), "words": ("word", (1, 2))}
+
+
+def compression_sample(text: str) -> bytes:
+    """At most :data:`COMPRESSION_CHARS` characters of ``text``: four evenly spaced slices of a long text."""
+    if len(text) <= COMPRESSION_CHARS:
+        return text.encode("utf-8")
+    width = COMPRESSION_CHARS // 4
+    starts = np.linspace(0, len(text) - width, 4).astype(int)
+    return "\n".join(text[start:start + width] for start in starts).encode("utf-8")
+
+
+def _compressed_size(data: bytes) -> int:
+    return len(zlib.compress(data, 9))
+
+
+def _rates(words: list[str], index: dict[str, int], size: int) -> np.ndarray:
+    counts = np.zeros(size, dtype=np.float32)
+    for word in words:
+        position = index.get(word)
+        if position is not None:
+            counts[position] += 1
+    return counts / max(len(words), 1)
+
+
+def _punctuation_rates(text: str, word_count: int) -> np.ndarray:
+    return np.array([text.count(mark) for mark in PUNCTUATION_MARKS], dtype=np.float32) / max(word_count, 1)
+
+
+class TextProfiler:
+    """Fit corpus statistics on training texts (:meth:`fit`); profile texts (:meth:`profile`); compare (:meth:`pair_features`)."""
+
+    def __init__(self) -> None:
+        self._vectorizers = {name: _hashing(*spec) for name, spec in VECTORIZERS.items()}
+        self._function_index = {word: position for position, word in enumerate(FUNCTION_WORDS)}
+
+    # -- fitting --------------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str]) -> TextProfiler:
+        """idf of every hashed n-gram space, the 1,000 most frequent words, z-score statistics, the vocabulary.
+
+        ``texts`` should be excerpts of the training books (a few thousand words each) so that the
+        z-scores describe texts of a realistic length.
+        """
+        texts = list(texts)
+        if len(texts) < 2:
+            raise ValueError(f"text profiles need at least 2 training texts to fit idf and z-scores, got {len(texts)}")
+        self.idf_ = {name: _inverse_document_frequency(vectorizer.transform(texts)) for name, vectorizer in self._vectorizers.items()}
+        lowered = [[word.lower() for word in words_of(text)] for text in texts]
+        document_frequency: Counter[str] = Counter(word for words in lowered for word in set(words))
+        totals: Counter[str] = Counter(word for words in lowered for word in words)
+        self.most_frequent_words_ = [word for word, _ in totals.most_common(max(MFW_SIZES))]
+        self.vocabulary_ = sorted(word for word, count in document_frequency.items() if count >= 2)
+        self.word_idf_ = {word: float(np.log((1 + len(texts)) / (1 + count)) + 1) for word, count in document_frequency.items() if count >= 2}
+        self.unseen_idf_ = float(np.log(1 + len(texts)) + 1)
+        self._build_indexes()
+        self.mfw_mean_, self.mfw_scale_ = _mean_and_scale(np.stack([_rates(words, self._mfw_index, len(self.most_frequent_words_)) for words in lowered]))
+        self.function_mean_, self.function_scale_ = _mean_and_scale(np.stack([_rates(words, self._function_index, len(FUNCTION_WORDS)) for words in lowered]))
+        self.punctuation_mean_, self.punctuation_scale_ = _mean_and_scale(
+            np.stack([_punctuation_rates(text, len(words)) for text, words in zip(texts, lowered)]))
+        return self
+
+    def _build_indexes(self) -> None:
+        self._mfw_index = {word: position for position, word in enumerate(self.most_frequent_words_)}
+        self._vocabulary = frozenset(self.vocabulary_)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idf_"):
+            raise ValueError("TextProfiler is not fitted: call fit(training_texts) or load it from a model folder")
+
+    # -- profiles ---------------------------------------------------------------------------------
+    def profile(self, texts: Sequence[str]) -> TextProfiles:
+        """:class:`TextProfiles` of ``texts`` (cost linear in their length)."""
+        self._check_fitted()
+        texts = list(texts)
+        tokens = [words_of(text) for text in texts]
+        lowered = [[word.lower() for word in words] for words in tokens]
+        vectors = {name: _weighted_tfidf(vectorizer.transform(texts), self.idf_[name]) for name, vectorizer in self._vectorizers.items()}
+        samples = [compression_sample(text) for text in texts]
+        size = len(self.most_frequent_words_)
+        return TextProfiles(
+            char4=vectors["char4"], char_wb=vectors["char_wb"], words=vectors["words"],
+            mfw=self._zscore([_rates(words, self._mfw_index, size) for words in lowered], self.mfw_mean_, self.mfw_scale_, size),
+            function_words=self._zscore([_rates(words, self._function_index, len(FUNCTION_WORDS)) for words in lowered],
+                                        self.function_mean_, self.function_scale_, len(FUNCTION_WORDS)),
+            punctuation=self._zscore([_punctuation_rates(text, len(words)) for text, words in zip(texts, tokens)],
+                                     self.punctuation_mean_, self.punctuation_scale_, len(PUNCTUATION_MARKS)),
+            word_sets=[frozenset(words) for words in lowered],
+            unknown_words=[frozenset(word for word in words if word[0].isupper() and word.lower() not in self._vocabulary) for words in tokens],
+            samples=samples, compressed=np.array([_compressed_size(sample) for sample in samples], dtype=np.float64),
+            word_counts=np.array([len(text.split()) for text in texts], dtype=np.float64),  # words as a reader counts them
+        )
+
+    @staticmethod
+    def _zscore(rows: list[np.ndarray], mean: np.ndarray, scale: np.ndarray, width: int) -> np.ndarray:
+        if not rows:
+            return np.zeros((0, width), dtype=np.float32)
+        return ((np.stack(rows) - mean) / scale).astype(np.float32)
+
+    # -- pair features ----------------------------------------------------------------------------
+    def pair_features(self, profiles: TextProfiles, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """(p, len(PAIR_FEATURE_NAMES)) features of the pairs ``(profiles[first[k]], profiles[second[k]])``."""
+        first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+        columns = {name: _row_dot(getattr(profiles, name), first, second) for name in ("char4", "char_wb", "words")}
+        mfw_a, mfw_b = profiles.mfw[first], profiles.mfw[second]  # (p, 1000)
+        delta_300 = np.mean(np.abs(mfw_a[:, :300] - mfw_b[:, :300]), axis=1)
+        features = [
+            columns["char4"], columns["char_wb"], columns["words"],
+            _cosine(mfw_a[:, :300], mfw_b[:, :300]), _cosine(mfw_a, mfw_b), delta_300,
+            _cosine(profiles.function_words[first], profiles.function_words[second]),
+            _cosine(profiles.punctuation[first], profiles.punctuation[second]),
+            np.array([self._compression_distance(profiles, a, b) for a, b in zip(first, second)]),
+            np.array([self._rare_word_overlap(profiles.word_sets[a], profiles.word_sets[b]) for a, b in zip(first, second)]),
+            np.array([np.log1p(len(profiles.unknown_words[a] & profiles.unknown_words[b])) for a, b in zip(first, second)]),
+            np.log(np.maximum(np.minimum(profiles.word_counts[first], profiles.word_counts[second]), 1.0)),
+        ]
+        return np.stack(features, axis=1).astype(np.float64)
+
+    @staticmethod
+    def _compression_distance(profiles: TextProfiles, a: int, b: int) -> float:
+        if a == b:
+            return 0.0
+        joint = _compressed_size(profiles.samples[a] + b"\n" + profiles.samples[b])
+        low, high = sorted((profiles.compressed[a], profiles.compressed[b]))
+        return float((joint - low) / max(high, 1.0))
+
+    def _rare_word_overlap(self, first: frozenset[str], second: frozenset[str]) -> float:
+        union = first | second
+        if not union:
+            return 0.0
+        weight = self.word_idf_.get
+        shared = sum(weight(word, self.unseen_idf_) for word in first & second)
+        return float(shared / sum(weight(word, self.unseen_idf_) for word in union))
+
+    # -- persistence ------------------------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        """``directory/text_profile.json`` plus one ``idf_<space>.npy`` per hashed space."""
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, idf in self.idf_.items():
+            np.save(directory / f"idf_{name}.npy", idf)
+        state = {
+            "format": FORMAT, "version": VERSION, "pair_feature_names": list(PAIR_FEATURE_NAMES),
+            "most_frequent_words": self.most_frequent_words_, "word_idf": self.word_idf_, "unseen_idf": self.unseen_idf_,
+            **{name: getattr(self, f"{name}_").tolist() for name in
+               ("mfw_mean", "mfw_scale", "function_mean", "function_scale", "punctuation_mean", "punctuation_scale")},
+        }
+        (directory / "text_profile.json").write_text(json.dumps(state), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> TextProfiler:
+        directory = Path(directory)
+        path = directory / "text_profile.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: the model folder has no text profile; run `writing7 calibrate`")
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if state.get("format") != FORMAT or state.get("version") != VERSION or state.get("pair_feature_names") != list(PAIR_FEATURE_NAMES):
+            raise ValueError(f"{path} was written by another Writing7 version: run `writing7 calibrate --force`")
+        profiler = cls()
+        profiler.idf_ = {name: np.load(directory / f"idf_{name}.npy") for name in VECTORIZERS}
+        profiler.most_frequent_words_ = list(state["most_frequent_words"])
+        profiler.word_idf_ = dict(state["word_idf"])
+        profiler.vocabulary_ = sorted(profiler.word_idf_)
+        profiler.unseen_idf_ = float(state["unseen_idf"])
+        for name in ("mfw_mean", "mfw_scale", "function_mean", "function_scale", "punctuation_mean", "punctuation_scale"):
+            setattr(profiler, f"{name}_", np.asarray(state[name], dtype=np.float32))
+        profiler._build_indexes()
+        return profiler
+
+
+def _cosine(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1) + 1e-8
+    return np.sum(first * second, axis=1) / norms
+
+
+def _row_dot(matrix: sp.csr_matrix, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix[first].multiply(matrix[second]).sum(axis=1), dtype=np.float64).ravel()

@@ -1,0 +1,230 @@
+"""Stage ``evaluate`` by length: the verdict vs classical stylometry at 200, 1,000, 5,000 words and whole halves.
+
+On the *test* split's books (authors never seen in training nor calibration), pairs are cut at each
+length (:mod:`writing7.stages.length_suite`, the same construction the verdict was fitted with on the
+validation split). Systems, each calibrated on the validation pairs of the same length:
+
+- ``verdict``: the model's any-length verdict (its own fit, from ``writing7 calibrate``);
+- ``char4_tfidf``: char 4-gram TF-IDF cosine of the whole texts (idf from the training books), Platt;
+- ``cosine_delta_300``: cosine Delta on the 300 most frequent training words, Platt;
+- ``char4+delta``: a logistic regression on both (the stylometrist's combination), fitted per length;
+- ``base_cosine``: the untrained encoder's cosine of the two texts' mean passage embeddings, Platt.
+
+Also: a grouped-by-author cross-validated ablation on the validation pairs (each feature removed) and
+the effect of the work cap ``max_chunks_per_document`` at 5,000 words. Writes
+``reports/evaluation_lengths.{json,md}`` and reliability plots; skipped while current.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from writing7.artifacts import (
+    ArtifactLayout, Manifest, atomic_directory, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest,
+    require_input,
+)
+from writing7.calibration.fused import FusedLogisticCalibrator
+from writing7.calibration.platt import PlattCalibrator
+from writing7.config.evaluate import EvaluateConfig
+from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, Verdict, VerdictFeaturizer
+from writing7.metrics.evaluation import SystemOutput, system_metrics
+from writing7.metrics.pan import auc
+from writing7.prepare.length_pairs import LengthPairs
+from writing7.reports import plots
+from writing7.reports.tables import markdown_table
+from writing7.stages.length_suite import suite
+
+logger = logging.getLogger(__name__)
+STAGE = "evaluate-lengths"
+REPORT_JSON, REPORT_MARKDOWN, PLOTS_DIR, MANIFEST_FILE = ("evaluation_lengths.json", "evaluation_lengths.md", "evaluation_lengths_plots",
+                                                         "evaluation_lengths_manifest.json")
+VERDICT = "verdict (calibrated)"
+BASELINE_COLUMNS = {"char4_tfidf": ("char4_cosine",), "cosine_delta_300": ("cosine_delta_300",), "char4+delta": ("char4_cosine", "cosine_delta_300")}
+WORK_CAPS = (4, 8)
+
+
+@dataclasses.dataclass
+class SplitScores:
+    """One split at one length: the pairs, the verdict inputs, the base encoder's cosines."""
+
+    pairs: LengthPairs
+    features: PairFeatures
+    base_cosines: np.ndarray
+
+
+def base_cosines(encoder: Any, featurizer: VerdictFeaturizer, pairs: LengthPairs, batch_size: int) -> np.ndarray:
+    """Cosine of the mean passage embeddings of each pair under the untrained encoder (the same passages the verdict reads)."""
+    from writing7.inference.documents import document_chunks
+
+    distinct = list(dict.fromkeys([*pairs.texts1, *pairs.texts2]))
+    centroids = {}
+    for text in distinct:
+        passages = document_chunks(text, featurizer.settings)
+        mean = encoder.encode(passages, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False).mean(axis=0)
+        centroids[text] = mean / (np.linalg.norm(mean) + 1e-12)
+    return np.array([float(centroids[a] @ centroids[b]) for a, b in zip(pairs.texts1, pairs.texts2)])
+
+
+def columns(names: tuple[str, ...]) -> list[int]:
+    return [FEATURE_NAMES.index(name) for name in names]
+
+
+def system_outputs(task: str, verdict: Verdict, validation: SplitScores, test: SplitScores) -> tuple[list[SystemOutput], np.ndarray]:
+    """Every system's probabilities and PAN answers on the test pairs of ``task``; and the test labels."""
+    validation_mask, validation_labels = validation.pairs.task(task)
+    test_mask, test_labels = test.pairs.task(task)
+    test_features = PairFeatures(test.features.values[test_mask], test.features.words[test_mask], test.features.passages[test_mask])
+    predicted = verdict.predict(task, test_features)
+    outputs = [SystemOutput(VERDICT, predicted["p"], predicted["pan"])]
+    for name, names in BASELINE_COLUMNS.items():
+        head = FusedLogisticCalibrator(1.0).fit(validation.features.values[validation_mask][:, columns(names)], validation_labels)
+        probabilities = head.predict(test.features.values[test_mask][:, columns(names)])
+        outputs.append(SystemOutput(name, probabilities, probabilities))
+    platt = PlattCalibrator().fit(validation.base_cosines[validation_mask], validation_labels)
+    base = platt.predict(test.base_cosines[test_mask])
+    outputs.append(SystemOutput("base_cosine", base, base))
+    return outputs, test_labels
+
+
+def ablation(task: str, scores: SplitScores, *, folds: int = 5) -> dict[str, float | None]:
+    """Cross-validated AUC on the validation pairs (folds grouped by the first text's author), all features vs each removed."""
+    from sklearn.model_selection import GroupKFold
+
+    mask, labels = scores.pairs.task(task)
+    values = scores.features.values[mask]
+    groups = np.array([book.split("/")[0] for book, _ in scores.pairs.books])[mask]
+    splits = list(GroupKFold(n_splits=min(folds, len(set(groups)))).split(values, labels, groups))
+
+    def cross_validated_auc(kept: list[int]) -> float | None:
+        predictions = np.zeros(labels.size)
+        for train, held_out in splits:
+            if len(set(labels[train].tolist())) < 2:
+                return None
+            predictions[held_out] = FusedLogisticCalibrator(1.0).fit(values[train][:, kept], labels[train]).predict(values[held_out][:, kept])
+        return auc(labels, predictions)
+
+    every = list(range(len(FEATURE_NAMES)))
+    result = {"all features": cross_validated_auc(every)}
+    for index, name in enumerate(FEATURE_NAMES):
+        result[f"without {name}"] = cross_validated_auc([column for column in every if column != index])
+    return result
+
+
+def evaluate_lengths(cfg: EvaluateConfig, corpus: Path, processed: Path, model_dir: Path, *, pairs_per_kind: int, seed: int) -> dict[str, Any]:
+    """The report of the module docstring (no files written)."""
+    from sentence_transformers import SentenceTransformer
+
+    from writing7.baselines import default_base_model
+    from writing7.models.bi_encoder import resolve_base_model
+    from writing7.models.matcher import MatcherModel
+
+    model = MatcherModel.load(model_dir)
+    verdict = Verdict.load(model_dir)
+    featurizer = VerdictFeaturizer(model, verdict.profiler, verdict.settings, batch_size=cfg.batch_size)
+    encoder = SentenceTransformer(resolve_base_model(str(model.info.get("base_model") or default_base_model())), device=str(model.device))
+    splits = {name: suite(corpus, processed, name, max_pairs_per_kind=pairs_per_kind, seed=seed if name == "validation" else seed + 1)
+              for name in ("validation", "test")}
+    report: dict[str, Any] = {"lengths": {}, "ablation": {}, "work_cap": {}, "settings": dataclasses.asdict(verdict.settings)}
+    outputs_by_length = {}
+    for length in splits["test"]:
+        scores = {}
+        for name, pairs in splits.items():
+            logger.info("evaluate-lengths: %s split, %s words: %d pairs", name, length, len(pairs[length].kinds))
+            features = featurizer.features(pairs[length].texts1, pairs[length].texts2)
+            scores[name] = SplitScores(pairs[length], features, base_cosines(encoder, featurizer, pairs[length], cfg.batch_size))
+        report["lengths"][length] = {"words": _words_summary(scores["test"].features)}
+        outputs_by_length[length] = {}
+        for task in TASKS:
+            outputs, labels = system_outputs(task, verdict, scores["validation"], scores["test"])
+            outputs_by_length[length][task] = (outputs, labels)
+            report["lengths"][length][task] = {"pairs": int(labels.size), "positives": int(labels.sum()),
+                                               "systems": {output.name: system_metrics(labels, output, bins=cfg.bins) for output in outputs}}
+            report["ablation"].setdefault(length, {})[task] = ablation(task, scores["validation"])
+        if length == "5000":
+            report["work_cap"] = work_cap_effect(featurizer, verdict, scores["test"])
+    return {"report": report, "outputs": outputs_by_length}
+
+
+def work_cap_effect(featurizer: VerdictFeaturizer, verdict: Verdict, test: SplitScores) -> dict[str, Any]:
+    """Test AUC and ECE of the verdict at 5,000 words when fewer passages per text are read (the fitted heads unchanged)."""
+    from writing7.metrics.calibration_error import expected_calibration_error
+
+    effect = {}
+    for cap in (*WORK_CAPS, verdict.settings.max_chunks):
+        capped = VerdictFeaturizer(featurizer.model, featurizer.profiler, dataclasses.replace(featurizer.settings, max_chunks=cap),
+                                   batch_size=featurizer.batch_size)
+        features = test.features if cap == verdict.settings.max_chunks else capped.features(test.pairs.texts1, test.pairs.texts2)
+        effect[str(cap)] = {}
+        for task in TASKS:
+            mask, labels = test.pairs.task(task)
+            subset = PairFeatures(features.values[mask], features.words[mask], features.passages[mask])
+            p = verdict.predict(task, subset)["p"]
+            effect[str(cap)][task] = {"auc": auc(labels, p), "ece": expected_calibration_error(labels, p)}
+    return effect
+
+
+def _words_summary(features: PairFeatures) -> dict[str, float]:
+    return {"median_words": float(np.median(features.words)), "median_passages": float(np.median(features.passages))}
+
+
+def lengths_markdown(report: dict[str, Any]) -> str:
+    """Per length and task: AUC, PAN overall, c@1, F1, ECE (and its finite-sample floor) of every system; the ablation; the work cap."""
+    parts = ["# Evaluation by length (test authors, never seen in training or calibration)\n"]
+    for length, tasks in report["lengths"].items():
+        for task in TASKS:
+            entry = tasks[task]
+            rows = [[name, *(_cell(metrics.get(key)) for key in ("auc_ranking", "overall", "c_at_1", "f1", "f05_u", "brier", "ece", "ece_if_calibrated"))]
+                    for name, metrics in entry["systems"].items()]
+            parts.append(f"## {length} words, {task} task ({entry['pairs']} pairs, {entry['positives']} positive; "
+                         f"median {tasks['words']['median_words']:.0f} words, {tasks['words']['median_passages']:.0f} passages per text)\n")
+            parts.append(markdown_table(["system", "AUC", "overall", "c@1", "F1", "F0.5u", "Brier", "ECE", "ECE floor"], rows) + "\n")
+    parts.append("## Ablation: validation AUC (5-fold, grouped by author), each feature removed\n")
+    lengths = list(report["ablation"])
+    header = ["features", *(f"{length} {task}" for length in lengths for task in TASKS)]
+    names = list(next(iter(report["ablation"].values()))["book"])
+    rows = [[name, *(_cell(report["ablation"][length][task][name]) for length in lengths for task in TASKS)] for name in names]
+    parts.append(markdown_table(header, rows) + "\n")
+    if report["work_cap"]:
+        parts.append("## Work cap: passages read per text at 5,000 words (test AUC / ECE)\n")
+        rows = [[cap, *(f"{_cell(values[task]['auc'])} / {_cell(values[task]['ece'])}" for task in TASKS)] for cap, values in report["work_cap"].items()]
+        parts.append(markdown_table(["max_chunks_per_document", "book", "author"], rows) + "\n")
+    return "\n".join(parts)
+
+
+def _cell(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def run(cfg: EvaluateConfig, *, corpus: Path, artifacts: Path, force: bool = False, pairs_per_kind: int = 400) -> Manifest:
+    """Evaluate by length under ``artifacts`` into ``reports/evaluation_lengths.*`` (skipped when current)."""
+    layout = ArtifactLayout(Path(artifacts))
+    model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
+    require_input(model_dir / "verdict.json", stage="calibrate", what="the verdict")
+    processed = require_input(layout.processed, stage="prepare", what="pair dataset (split membership)")
+    corpus = require_input(Path(corpus), stage="ingest", what="corpus directory")
+    inputs = {"model": hash_tree(model_dir, exclude=()), "processed": hash_tree(processed), "corpus": hash_tree(corpus, suffixes=(".txt",))}
+    reports = layout.reports
+    outputs = [reports / REPORT_JSON, reports / REPORT_MARKDOWN, *([reports / PLOTS_DIR] if cfg.plots else [])]
+    config = {**cfg.to_dict(), "pairs_per_kind": pairs_per_kind}
+    if not force and files_current(reports / MANIFEST_FILE, stage=STAGE, config=config, inputs=inputs, outputs=outputs):
+        logger.info("evaluate-lengths: skipped (current) %s", reports)
+        return read_manifest(reports / MANIFEST_FILE)
+    result = evaluate_lengths(cfg, corpus, processed, model_dir, pairs_per_kind=pairs_per_kind, seed=cfg.seed)
+    report = result["report"]
+    if cfg.plots:
+        with atomic_directory(reports / PLOTS_DIR) as temporary:
+            for length, tasks in result["outputs"].items():
+                for task, (outputs_, labels) in tasks.items():
+                    plots.reliability_diagram(temporary / f"reliability_{length}_{task}.png", labels, outputs_, bins=cfg.bins,
+                                              title=f"reliability: {task} task, {length} words")
+                    plots.roc_curves(temporary / f"roc_{length}_{task}.png", labels, outputs_, title=f"ROC: {task} task, {length} words")
+    atomic_write_text(reports / REPORT_MARKDOWN, lengths_markdown(report))
+    atomic_write_json(reports / REPORT_JSON, report)
+    summary = {length: {task: {name: round(metrics["auc_ranking"] or 0, 3) for name, metrics in tasks[task]["systems"].items()} for task in TASKS}
+               for length, tasks in report["lengths"].items()}
+    return finish_files(reports / MANIFEST_FILE, stage=STAGE, config=config, inputs=inputs, outputs=outputs, stats={"auc": summary})

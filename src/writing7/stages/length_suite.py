@@ -1,0 +1,65 @@
+"""The length suite: pairs of one split's books at 200, 1,000, 5,000 words and whole halves.
+
+Shared by ``calibrate`` (fits the verdict on the validation split) and ``evaluate`` (reports the test
+split by length). Books come from the corpus through :func:`writing7.corpus.read_book` (the same
+standardisation as everywhere); which books belong to a split, and the mined neighbour pairs used as
+hard negatives, come from ``data/processed``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from writing7.corpus import discover_books, read_book
+from writing7.prepare.length_pairs import LENGTHS, LengthPairs, length_pairs
+
+logger = logging.getLogger(__name__)
+EXCERPTS_PER_BOOK = {"200": 6, "1000": 6, "5000": 4, "book": 2}
+
+
+def split_books(processed: Path, split: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """``({book_id: author}, [(book, book) different-author negative pairs])`` of one split of the pair dataset."""
+    from datasets import load_from_disk
+
+    table = load_from_disk(str(processed))[split]
+    columns = table.select_columns(["book1", "book2", "author1", "author2", "pair_type"]).to_dict()
+    authors = dict(zip(columns["book1"], columns["author1"])) | dict(zip(columns["book2"], columns["author2"]))
+    neighbours = sorted({(a, b) for a, b, kind in zip(columns["book1"], columns["book2"], columns["pair_type"]) if kind == "negative"})
+    return dict(sorted(authors.items())), neighbours
+
+
+def read_books(corpus: Path, wanted: dict[str, str]) -> dict[str, str]:
+    """``{book_id: standardized text}`` of the ``wanted`` books found in ``corpus`` (one clear error if any is missing)."""
+    files = {book.book_id: book for book in discover_books(corpus) if book.book_id in wanted}
+    missing = sorted(set(wanted) - set(files))
+    if missing:
+        raise FileNotFoundError(f"{len(missing)} book(s) of the pair dataset are not in {corpus} (e.g. {missing[0]}): "
+                                "pass the --corpus the pair dataset was prepared from")
+    texts = {book_id: read_book(files[book_id].path).text for book_id in sorted(files)}
+    return {book_id: text for book_id, text in texts.items() if text}
+
+
+def suite(corpus: Path, processed: Path, split: str, *, max_pairs_per_kind: int, seed: int,
+          lengths: tuple[str, ...] = tuple(LENGTHS)) -> dict[str, LengthPairs]:
+    """``{length: LengthPairs}`` of ``split``'s books; a length whose books are too short for both tasks is left out."""
+    authors, neighbours = split_books(processed, split)
+    books = read_books(corpus, authors)
+    pairs = {}
+    for length in lengths:
+        cut = length_pairs(books, authors, neighbours, length=length, excerpts_per_book=EXCERPTS_PER_BOOK[length],
+                           max_pairs_per_kind=max_pairs_per_kind, seed=seed)
+        if not all(0 < cut.task(task)[1].sum() < cut.task(task)[1].size for task in ("book", "author")):
+            logger.warning("length suite: the %s split's books are too short or too few for %s-word pairs of both tasks; left out", split, length)
+            continue
+        pairs[length] = cut
+        logger.info("length suite: %s split, %s words: %d pairs", split, length, len(cut.kinds))
+    return pairs
+
+
+def training_excerpts(corpus: Path, processed: Path, *, words: int = 2_000, per_book: int = 8) -> list[str]:
+    """Excerpts of the training split's books: what the text profiler's idf, MFW and z-scores are fitted on."""
+    from writing7.prepare.length_pairs import excerpts
+
+    authors, _ = split_books(processed, "train")
+    return [text for book in read_books(corpus, authors).values() for text in excerpts(book, words, per_book)]
