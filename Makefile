@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 CORPUS ?= ../shared/data/gutenberg
+# More books by other authors: the verdict is fitted on them too (never tested on). Empty to skip.
+FIT_CORPUS ?= $(wildcard ../shared/data/gutenberg-extra)
 ARTIFACTS ?= $(if $(QUICK),artifacts-quick,artifacts)
 CONFIG ?= $(if $(QUICK),configs/quick.toml,configs/cpu-default.toml)
 QUICK ?=
@@ -29,7 +31,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 run: install
-	$(PY) -m writing7 pipeline --corpus "$(CORPUS)" --artifacts "$(ARTIFACTS)" --config "$(CONFIG)"
+	$(PY) -m writing7 pipeline --corpus "$(CORPUS)" --artifacts "$(ARTIFACTS)" --config "$(CONFIG)" $(if $(FIT_CORPUS),--fit-corpus "$(FIT_CORPUS)")
 	$(PY) -m writing7 demo --artifacts "$(ARTIFACTS)"
 
 test: install

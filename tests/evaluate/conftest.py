@@ -9,6 +9,8 @@ import pytest
 from evaluation_helpers import build_artifacts
 
 from writing7.config.calibrate import CalibrateConfig
+from tiny_models import FIXTURE_CORPUS
+from writing7.stages import verdict
 from writing7.stages.calibrate import run as run_calibrate
 
 
@@ -20,7 +22,9 @@ def base_artifacts(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="session")
 def calibrated_base(base_artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = shutil.copytree(base_artifacts, tmp_path_factory.mktemp("calibrated") / "artifacts")
-    run_calibrate(CalibrateConfig(), artifacts=root)
+    cfg = CalibrateConfig(verdict_pairs_per_kind=60)
+    run_calibrate(cfg, artifacts=root)
+    verdict.run(cfg, corpus=FIXTURE_CORPUS, artifacts=root)
     return root
 
 
@@ -32,5 +36,5 @@ def artifacts(base_artifacts: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def calibrated_artifacts(calibrated_base: Path, tmp_path: Path) -> Path:
-    """A writable copy whose model already has calibration.json and style_calibration.json."""
+    """A writable copy whose model already has calibration.json, style_calibration.json and the verdict."""
     return shutil.copytree(calibrated_base, tmp_path / "artifacts")

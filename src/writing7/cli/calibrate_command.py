@@ -15,6 +15,8 @@ from writing7.cli.common import user_errors
 @user_errors
 def calibrate(
     corpus: Path = typer.Option(..., "--corpus", help="The corpus the pair dataset was prepared from (AUTHOR/TITLE.txt): the verdict reads whole books."),
+    fit_corpus: list[Path] = typer.Option(None, "--fit-corpus", help="More books by authors outside the pair dataset to fit the "
+                                                                      "verdict on (repeatable); never used for the test split."),
     artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts)."),
     config: Path = typer.Option(None, "--config", help="TOML file with a [calibrate] table."),
     target_metric: str = typer.Option(None, "--target-metric", help="Threshold maximises: accuracy, f1, c_at_1 or overall."),
@@ -29,7 +31,8 @@ def calibrate(
     from writing7.stages.calibrate import run
 
     cfg = CalibrateConfig.load(config, target_metric=target_metric, method=method, max_pairs=max_pairs,
-                               style_dev=str(style_dev) if style_dev else None)
+                               style_dev=str(style_dev) if style_dev else None,
+                               fit_corpora=[str(folder) for folder in fit_corpus] if fit_corpus else None)
     root = ArtifactLayout.from_env(artifacts).root
     manifest = run(cfg, artifacts=root, force=force)
     fitted = verdict.run(cfg, corpus=corpus, artifacts=root, force=force)

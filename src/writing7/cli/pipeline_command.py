@@ -28,10 +28,13 @@ def pipeline(
     to_stage: str = typer.Option(None, "--to", help="Last stage to run."),
     force: bool = typer.Option(False, "--force", help="Redo the selected stages even when current."),
     force_sharded: bool = typer.Option(False, "--force-sharded", help="Prepare with the sharded (Ray) path."),
+    fit_corpus: list[Path] = typer.Option(None, "--fit-corpus", help="More books by authors outside --corpus to fit the verdict on "
+                                                                      "(repeatable; [calibrate] fit_corpora); never used for testing."),
 ) -> None:
     """Run standardize, prepare, train-teacher (when distilling), train -> calibrate -> evaluate -> index, skipping current stages."""
     layout = ArtifactLayout.from_env(artifacts)
-    request = PipelineRequest(corpus=corpus, artifacts=layout.root, config_file=config, force=force, force_sharded=force_sharded)
+    request = PipelineRequest(corpus=corpus, artifacts=layout.root, config_file=config, force=force, force_sharded=force_sharded,
+                              fit_corpora=tuple(str(folder) for folder in fit_corpus or ()))
     stages = select_stages(from_stage, to_stage)
     typer.echo(f"  {'stage':<14} {'status':<10} {'seconds':>9}  key metric", err=True)
     outcomes = run_pipeline(request, stages, on_stage=_print_outcome)

@@ -33,7 +33,9 @@ class CalibrateConfig(StageConfig):
                                               "(work per pair grows with its square).")
     top_k: int = option(3, "The passage feature 'top-k mean' averages the k highest passage-pair logits.")
     verdict_pairs_per_kind: int = option(400, "Validation pairs per kind (same book, same author, different) and length to fit the verdict on.")
-    verdict_inverse_regularisation: float = option(0.5, "C of the fused heads' L2 logistic regressions (smaller = smoother weights).")
+    fit_corpora: list = option([], "More corpus folders ({author}/{title}.txt) by authors outside the pair dataset: their books join "
+                                   "the validation books to fit the verdict (never the test split). More unseen authors, steadier weights.")
+    verdict_inverse_regularisation: float = option(1.0, "C of the fused heads' L2 logistic regressions (smaller = smoother weights).")
 
     def validate(self) -> None:
         self.require_choice("method", tuple(SCALERS))

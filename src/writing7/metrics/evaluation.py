@@ -3,7 +3,8 @@
 Systems compared on each task:
 
 - ``model (uncalibrated)``: ``p = sigmoid(logit)``, threshold 0.5, no abstention (the PAN answer is ``p``);
-- ``model (calibrated)``: the task's fitted scaling, threshold and band (``calibration.json``);
+- ``model (calibrated)``: the any-length verdict (``verdict.json``: passage logits + whole-text stylometry,
+  fused and calibrated per length band), with its threshold and abstention band;
 - ``style map`` (author-level tasks only): the fitted cosine -> [0, 1] map, answered at 0.5;
 - each baseline: its similarity score through its own Platt scaling, threshold and band, fitted on the
   same validation split as the model's calibration.
@@ -41,15 +42,16 @@ class SystemOutput:
     answers: np.ndarray
 
 
-def model_outputs(task: TaskSelection, logits: np.ndarray, cosines: np.ndarray, calibration: MatcherCalibration) -> list[SystemOutput]:
-    """The model's systems on ``task`` from its ``(n_all, 2)`` logits and ``(n_all,)`` cosines."""
+def model_outputs(task: TaskSelection, logits: np.ndarray, cosines: np.ndarray, calibration: MatcherCalibration,
+                  verdict: dict[str, dict[str, np.ndarray]]) -> list[SystemOutput]:
+    """The model's systems on ``task`` from its ``(n_all, 2)`` passage logits, ``(n_all,)`` cosines and the
+    verdict's ``{"book"|"author": {"p", "pan"}}`` arrays over all pairs (what ``Matcher.score_batch`` returns)."""
     logit = logits[task.mask, task.logit_index]  # (task pairs,)
-    calibrated = getattr(calibration, task.calibration)
-    probabilities = np.asarray(calibrated.probability(logit), dtype=float)
     raw = expit(logit)
+    fused = verdict[task.calibration]
     outputs = [
         SystemOutput(MODEL_UNCALIBRATED, raw, raw),
-        SystemOutput(MODEL_CALIBRATED, probabilities, calibrated.pan_values(probabilities)),
+        SystemOutput(MODEL_CALIBRATED, fused["p"][task.mask], fused["pan"][task.mask]),
     ]
     if task.calibration == "author":
         style = calibration.style.predict(cosines[task.mask])

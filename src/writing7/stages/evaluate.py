@@ -123,26 +123,36 @@ def fit_baselines(cfg: EvaluateConfig, processed: Path, calibration: MatcherCali
 
 
 # -- evaluation --------------------------------------------------------------------------------------
+def verdict_predictions(model: Any, model_dir: Path, pairs: EvaluationPairs, batch_size: int) -> dict[str, dict[str, np.ndarray]]:
+    """The verdict's ``{"book"|"author": {"p", "pan", ...}}`` on every pair: the path ``Matcher.score_batch`` takes."""
+    from writing7.inference.verdict import TASKS, Verdict, VerdictFeaturizer
+
+    verdict = Verdict.load(model_dir)
+    features = VerdictFeaturizer(model, verdict.profiler, verdict.settings, batch_size=batch_size).features(pairs.texts1, pairs.texts2)
+    return {task: verdict.predict(task, features) for task in TASKS}
+
+
 def evaluate_pairs(cfg: EvaluateConfig, pairs: EvaluationPairs, model: Any, calibration: MatcherCalibration,
-                   baselines: list[FittedBaseline]) -> tuple[dict[str, Any], dict[str, list[SystemOutput]], np.ndarray]:
-    """``(report tasks, outputs per task for the plots, (n, 2) model logits)``."""
+                   baselines: list[FittedBaseline], model_dir: Path) -> tuple[dict[str, Any], dict[str, list[SystemOutput]], dict[str, Any]]:
+    """``(report tasks, outputs per task for the plots, the verdict's predictions on every pair)``."""
     logger.info("evaluate: scoring %d pairs with the model", len(pairs.texts1))
     scores = score_pairs(model, pairs.texts1, pairs.texts2, batch_size=cfg.batch_size)
+    verdict = verdict_predictions(model, model_dir, pairs, cfg.batch_size)
     baseline_scores = {}
     for baseline in baselines:
         logger.info("evaluate: scoring %d pairs with baseline %s", len(pairs.texts1), baseline.name)
         baseline_scores[baseline.name] = baseline.scorer.score(pairs.texts1, pairs.texts2)
     tasks, outputs = {}, {}
     for name, task in pairs.tasks.items():
-        outputs[name] = model_outputs(task, scores.logits, scores.cosines, calibration)
+        outputs[name] = model_outputs(task, scores.logits, scores.cosines, calibration, verdict)
         outputs[name] += [calibrated_output(baseline.name, baseline_scores[baseline.name][task.mask], baseline.calibrations[task.calibration])
                           for baseline in baselines]
         tasks[name] = task_report(task, outputs[name], bins=cfg.bins)
-    return tasks, outputs, scores.logits
+    return tasks, outputs, verdict
 
 
 def write_plots(directory: Path, cfg: EvaluateConfig, pairs: EvaluationPairs, outputs: dict[str, list[SystemOutput]],
-                logits: np.ndarray, calibration: MatcherCalibration) -> list[str]:
+                verdict: dict[str, dict[str, np.ndarray]]) -> list[str]:
     """Reliability diagrams, ROC curves and score histograms into ``directory``; returns names relative to ``reports/``."""
     names = []
     for task_name, task_outputs in outputs.items():
@@ -154,7 +164,7 @@ def write_plots(directory: Path, cfg: EvaluateConfig, pairs: EvaluationPairs, ou
         names += [f"{PLOTS_DIR}/reliability_{task_name}.png", f"{PLOTS_DIR}/roc_{task_name}.png"]
     panels = {}
     for kind in ("book", "author"):
-        probabilities = np.asarray(getattr(calibration, kind).probability(logits), dtype=float)
+        probabilities = verdict[kind]["p"]
         panels[f"calibrated same-{kind} probability"] = {group: probabilities[pairs.groups == group] for group in sorted(set(pairs.groups))}
     plots.score_histograms(directory / "score_histograms.png", panels)
     return [*names, f"{PLOTS_DIR}/score_histograms.png"]
@@ -171,7 +181,8 @@ def calibration_summary(calibration: MatcherCalibration) -> dict[str, Any]:
 def _stage_inputs(cfg: EvaluateConfig, model_dir: Path, processed: Path) -> dict[str, str]:
     inputs = {
         "model": hash_tree(model_dir), "calibration": hash_tree(model_dir / CALIBRATION_FILE),
-        "style_calibration": hash_tree(model_dir / STYLE_CALIBRATION_FILE), "data": hash_tree(processed),
+        "style_calibration": hash_tree(model_dir / STYLE_CALIBRATION_FILE), "verdict": hash_tree(model_dir / "verdict.json"),
+        "data": hash_tree(processed),
     }
     for key in ("pairs", "truth"):
         if getattr(cfg, key):
@@ -188,6 +199,7 @@ def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifes
     model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
     require_input(model_dir / CALIBRATION_FILE, stage="calibrate", what="model calibration")
     require_input(model_dir / STYLE_CALIBRATION_FILE, stage="calibrate", what="style calibration")
+    require_input(model_dir / "verdict.json", stage="calibrate", what="the verdict")
     processed = require_input(layout.processed, stage="prepare", what="pair dataset (test split and baseline fitting)")
     inputs = _stage_inputs(cfg, model_dir, processed)
     reports = layout.reports
@@ -201,14 +213,14 @@ def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifes
     pairs = pan_pairs(Path(cfg.pairs), Path(cfg.truth), cfg) if cfg.pairs else split_pairs(processed, cfg)
     kinds = {task.calibration for task in pairs.tasks.values()}  # which validation tasks the baselines are calibrated on
     baselines, baseline_info, notes = fit_baselines(cfg, processed, calibration, dict(model.info), kinds)
-    tasks, task_outputs, logits = evaluate_pairs(cfg, pairs, model, calibration, baselines)
+    tasks, task_outputs, verdict = evaluate_pairs(cfg, pairs, model, calibration, baselines, model_dir)
     if "topic" in tasks:
         notes.append(TOPIC_NOTE)
     report = {"stage": STAGE, "source": pairs.source, "model": dict(model.info), "calibration": calibration_summary(calibration),
               "baselines": baseline_info, "tasks": tasks, "notes": notes, "plots": []}
     if cfg.plots:
         with atomic_directory(reports / PLOTS_DIR) as temporary:
-            report["plots"] = write_plots(temporary, cfg, pairs, task_outputs, logits, calibration)
+            report["plots"] = write_plots(temporary, cfg, pairs, task_outputs, verdict)
     elif (reports / PLOTS_DIR).is_dir():
         shutil.rmtree(reports / PLOTS_DIR)  # stale plots of an earlier run would contradict this report
     atomic_write_text(reports / REPORT_MARKDOWN, evaluation_markdown(report))

@@ -2,15 +2,17 @@
 
 On the *test* split's books (authors never seen in training nor calibration), pairs are cut at each
 length (:mod:`writing7.stages.length_suite`, the same construction the verdict was fitted with on the
-validation split). Systems, each calibrated on the validation pairs of the same length:
+validation split and the fit corpora). Systems, each calibrated on pairs of unseen authors at the same length:
 
 - ``verdict``: the model's any-length verdict (its own fit, from ``writing7 calibrate``);
-- ``char4_tfidf``: char 4-gram TF-IDF cosine of the whole texts (idf from the training books), Platt;
-- ``cosine_delta_300``: cosine Delta on the 300 most frequent training words, Platt;
-- ``char4+delta``: a logistic regression on both (the stylometrist's combination), fitted per length;
-- ``base_cosine``: the untrained encoder's cosine of the two texts' mean passage embeddings, Platt.
+- ``char4_tfidf``: char 4-gram TF-IDF cosine of the whole texts (idf from the training books), Platt
+  (a one-feature logistic regression) on the verdict's own fitting pairs (``verdict_fit.npz``);
+- ``cosine_delta_300``: cosine Delta on the 300 most frequent training words, the same way;
+- ``char4+delta``: a logistic regression on both (the stylometrist's combination), the same way;
+- ``base_cosine``: the untrained encoder's cosine of the two texts' mean passage embeddings, Platt on
+  the validation split's pairs (it needs its own encoding of every text).
 
-Also: a grouped-by-author cross-validated ablation on the validation pairs (each feature removed) and
+Also: a grouped-by-author cross-validated ablation on the fitting pairs (each feature removed) and
 the effect of the work cap ``max_chunks_per_document`` at 5,000 words. Writes
 ``reports/evaluation_lengths.{json,md}`` and reliability plots; skipped while current.
 """
@@ -38,6 +40,7 @@ from writing7.prepare.length_pairs import LengthPairs
 from writing7.reports import plots
 from writing7.reports.tables import markdown_table
 from writing7.stages.length_suite import suite
+from writing7.stages.verdict import FIT_FEATURES_FILE, load_fit_features
 
 logger = logging.getLogger(__name__)
 STAGE = "evaluate-lengths"
@@ -74,25 +77,29 @@ def columns(names: tuple[str, ...]) -> list[int]:
     return [FEATURE_NAMES.index(name) for name in names]
 
 
-def system_outputs(task: str, verdict: Verdict, validation: SplitScores, test: SplitScores) -> tuple[list[SystemOutput], np.ndarray]:
-    """Every system's probabilities and PAN answers on the test pairs of ``task``; and the test labels."""
-    validation_mask, validation_labels = validation.pairs.task(task)
+def system_outputs(task: str, verdict: Verdict, fit: SplitScores, base_validation: SplitScores, test: SplitScores) -> tuple[list[SystemOutput], np.ndarray]:
+    """Every system's probabilities and PAN answers on the test pairs of ``task``; and the test labels.
+
+    The stylometric baselines are fitted on exactly the verdict's fitting pairs (``fit``); the base
+    encoder's cosine, which needs its own encoding, is Platt-calibrated on the validation split's pairs.
+    """
+    fit_mask, fit_labels = fit.pairs.task(task)
     test_mask, test_labels = test.pairs.task(task)
     test_features = PairFeatures(test.features.values[test_mask], test.features.words[test_mask], test.features.passages[test_mask])
     predicted = verdict.predict(task, test_features)
     outputs = [SystemOutput(VERDICT, predicted["p"], predicted["pan"])]
     for name, names in BASELINE_COLUMNS.items():
-        head = FusedLogisticCalibrator(1.0).fit(validation.features.values[validation_mask][:, columns(names)], validation_labels)
+        head = FusedLogisticCalibrator(1.0).fit(fit.features.values[fit_mask][:, columns(names)], fit_labels)
         probabilities = head.predict(test.features.values[test_mask][:, columns(names)])
         outputs.append(SystemOutput(name, probabilities, probabilities))
-    platt = PlattCalibrator().fit(validation.base_cosines[validation_mask], validation_labels)
-    base = platt.predict(test.base_cosines[test_mask])
+    validation_mask, validation_labels = base_validation.pairs.task(task)
+    base = PlattCalibrator().fit(base_validation.base_cosines[validation_mask], validation_labels).predict(test.base_cosines[test_mask])
     outputs.append(SystemOutput("base_cosine", base, base))
     return outputs, test_labels
 
 
 def ablation(task: str, scores: SplitScores, *, folds: int = 5) -> dict[str, float | None]:
-    """Cross-validated AUC on the validation pairs (folds grouped by the first text's author), all features vs each removed."""
+    """Cross-validated AUC on the verdict's fitting pairs (folds grouped by the first text's author), all features vs each removed."""
     from sklearn.model_selection import GroupKFold
 
     mask, labels = scores.pairs.task(task)
@@ -127,26 +134,34 @@ def evaluate_lengths(cfg: EvaluateConfig, corpus: Path, processed: Path, model_d
     verdict = Verdict.load(model_dir)
     featurizer = VerdictFeaturizer(model, verdict.profiler, verdict.settings, batch_size=cfg.batch_size)
     encoder = SentenceTransformer(resolve_base_model(str(model.info.get("base_model") or default_base_model())), device=str(model.device))
-    splits = {name: suite(corpus, processed, name, max_pairs_per_kind=pairs_per_kind, seed=seed if name == "validation" else seed + 1)
-              for name in ("validation", "test")}
-    report: dict[str, Any] = {"lengths": {}, "ablation": {}, "work_cap": {}, "settings": dataclasses.asdict(verdict.settings)}
+    fitted = load_fit_features(model_dir / FIT_FEATURES_FILE)
+    validation_split = suite(corpus, processed, "validation", max_pairs_per_kind=pairs_per_kind, seed=seed)
+    test_split = suite(corpus, processed, "test", max_pairs_per_kind=pairs_per_kind, seed=seed + 1)
+    report: dict[str, Any] = {"lengths": {}, "ablation": {}, "work_cap": {}, "settings": dataclasses.asdict(verdict.settings),
+                              "fit": {key: verdict.fit_stats.get(key) for key in ("fit_corpora", "pairs", "pairs_per_kind")}}
     outputs_by_length = {}
-    for length in splits["test"]:
-        scores = {}
-        for name, pairs in splits.items():
-            logger.info("evaluate-lengths: %s split, %s words: %d pairs", name, length, len(pairs[length].kinds))
-            features = featurizer.features(pairs[length].texts1, pairs[length].texts2)
-            scores[name] = SplitScores(pairs[length], features, base_cosines(encoder, featurizer, pairs[length], cfg.batch_size))
-        report["lengths"][length] = {"words": _words_summary(scores["test"].features)}
+    for length, test_pairs in test_split.items():
+        if length not in fitted or length not in validation_split:
+            logger.warning("evaluate-lengths: no fitting pairs at %s words; left out", length)
+            continue
+        logger.info("evaluate-lengths: test split, %s words: %d pairs", length, len(test_pairs.kinds))
+        test = SplitScores(test_pairs, featurizer.features(test_pairs.texts1, test_pairs.texts2),
+                           base_cosines(encoder, featurizer, test_pairs, cfg.batch_size))
+        fit_pairs, fit_features = fitted[length]
+        fit = SplitScores(fit_pairs, fit_features, np.zeros(len(fit_pairs.kinds)))
+        validation = validation_split[length]
+        base_validation = SplitScores(validation, PairFeatures(np.zeros((0, 0)), np.zeros((0, 2)), np.zeros((0, 2))),
+                                      base_cosines(encoder, featurizer, validation, cfg.batch_size))
+        report["lengths"][length] = {"words": _words_summary(test.features)}
         outputs_by_length[length] = {}
         for task in TASKS:
-            outputs, labels = system_outputs(task, verdict, scores["validation"], scores["test"])
+            outputs, labels = system_outputs(task, verdict, fit, base_validation, test)
             outputs_by_length[length][task] = (outputs, labels)
             report["lengths"][length][task] = {"pairs": int(labels.size), "positives": int(labels.sum()),
                                                "systems": {output.name: system_metrics(labels, output, bins=cfg.bins) for output in outputs}}
-            report["ablation"].setdefault(length, {})[task] = ablation(task, scores["validation"])
+            report["ablation"].setdefault(length, {})[task] = ablation(task, fit)
         if length == "5000":
-            report["work_cap"] = work_cap_effect(featurizer, verdict, scores["test"])
+            report["work_cap"] = work_cap_effect(featurizer, verdict, test)
     return {"report": report, "outputs": outputs_by_length}
 
 

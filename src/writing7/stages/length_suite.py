@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from writing7.artifacts import require_input
 from writing7.corpus import discover_books, read_book
 from writing7.prepare.length_pairs import LENGTHS, LengthPairs, length_pairs
 
@@ -40,11 +41,39 @@ def read_books(corpus: Path, wanted: dict[str, str]) -> dict[str, str]:
     return {book_id: text for book_id, text in texts.items() if text}
 
 
-def suite(corpus: Path, processed: Path, split: str, *, max_pairs_per_kind: int, seed: int,
+def extra_books(fit_corpora: list[str], processed: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """``({book_id: text}, {book_id: author})`` of the books in ``fit_corpora`` whose authors are not in the pair dataset.
+
+    They widen the set of unseen authors the verdict is fitted on. An author of the pair dataset is
+    left out (its test authors must stay unseen; its training authors were seen by the encoder).
+    """
+    known = set()
+    for split in ("train", "validation", "test"):
+        known |= set(split_books(processed, split)[0].values())
+    texts, authors = {}, {}
+    for folder in fit_corpora:
+        folder = require_input(Path(folder), stage="ingest", what="fit corpus (more books by other authors)")
+        books = [book for book in discover_books(folder) if book.author not in known]
+        skipped = len({book.author for book in discover_books(folder)} & known)
+        if skipped:
+            logger.warning("length suite: %d author(s) of %s are in the pair dataset; their books are left out of the fit", skipped, folder)
+        for book in books:
+            text = read_book(book.path).text
+            if text and book.book_id not in texts:
+                texts[book.book_id], authors[book.book_id] = text, book.author
+    return texts, authors
+
+
+def suite(corpus: Path, processed: Path, split: str, *, max_pairs_per_kind: int, seed: int, fit_corpora: list[str] = (),
           lengths: tuple[str, ...] = tuple(LENGTHS)) -> dict[str, LengthPairs]:
-    """``{length: LengthPairs}`` of ``split``'s books; a length whose books are too short for both tasks is left out."""
+    """``{length: LengthPairs}`` of ``split``'s books (plus ``fit_corpora``'s, see :func:`extra_books`); a length
+    whose books are too short for both tasks is left out."""
     authors, neighbours = split_books(processed, split)
     books = read_books(corpus, authors)
+    if fit_corpora:
+        texts, extra_authors = extra_books(list(fit_corpora), processed)
+        books, authors = {**books, **texts}, {**authors, **extra_authors}
+        logger.info("length suite: %d more books by %d authors from %s", len(texts), len(set(extra_authors.values())), ", ".join(fit_corpora))
     pairs = {}
     for length in lengths:
         cut = length_pairs(books, authors, neighbours, length=length, excerpts_per_book=EXCERPTS_PER_BOOK[length],

@@ -29,6 +29,7 @@ class PipelineRequest:
     config_file: Path | None = None
     force: bool = False
     force_sharded: bool = False
+    fit_corpora: tuple[str, ...] = ()  # calibrate: more books by unseen authors to fit the verdict on
 
 
 @dataclass
@@ -96,7 +97,7 @@ def _calibrate(request: PipelineRequest) -> Manifest:
     from writing7.config.calibrate import CalibrateConfig
     from writing7.stages import calibrate, verdict
 
-    cfg = CalibrateConfig.load(request.config_file)
+    cfg = CalibrateConfig.load(request.config_file, fit_corpora=list(request.fit_corpora) or None)
     manifest = calibrate.run(cfg, artifacts=request.artifacts, force=request.force)
     verdict.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
     return manifest

@@ -7,7 +7,8 @@
    path (:class:`~writing7.inference.verdict.VerdictFeaturizer`).
 3. One fused logistic head per task and length band is fitted on them, with its PAN threshold and
    abstention band, and written with the profiler as ``verdict.json`` + ``text_profile/`` in the model
-   folder, then ``verdict_manifest.json``; skipped while that manifest matches inputs, config and outputs.
+   folder with the fitting pairs' features (``verdict_fit.npz``, which ``evaluate`` calibrates the baselines
+   on), then ``verdict_manifest.json``; skipped while that manifest matches inputs, config and outputs.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from writing7.config.calibrate import CalibrateConfig
 from writing7.inference.documents import ChunkingSettings
 from writing7.inference.verdict import PROFILE_DIRECTORY, TASKS, VERDICT_FILE, PairFeatures, Verdict, VerdictFeaturizer, band_of, fit_band_heads
 from writing7.models.text_profile import TextProfiler
-from writing7.prepare.length_pairs import LengthPairs
+from writing7.prepare.length_pairs import LENGTHS, LengthPairs
 from writing7.stages.length_suite import suite, training_excerpts
 
 logger = logging.getLogger(__name__)
 STAGE = "calibrate-verdict"
 MANIFEST_FILE = "verdict_manifest.json"
 VERDICT_CONFIG_FIELDS = ("passage_sentences", "single_passage_words", "min_chunk_chars", "max_chunks_per_document", "top_k",
-                         "verdict_pairs_per_kind", "verdict_inverse_regularisation", "target_metric", "max_band_fraction", "seed", "batch_size")
+                         "verdict_pairs_per_kind", "verdict_inverse_regularisation", "fit_corpora", "target_metric", "max_band_fraction", "seed", "batch_size")
 
 
 def chunking_settings(cfg: CalibrateConfig) -> ChunkingSettings:
@@ -51,7 +52,8 @@ def suite_features(featurizer: VerdictFeaturizer, pairs: dict[str, LengthPairs])
 def fit_verdict(cfg: CalibrateConfig, pairs: dict[str, LengthPairs], features: dict[str, PairFeatures], profiler: TextProfiler) -> Verdict:
     """One head per task and band from the balanced task pairs of every length."""
     heads: dict[str, Any] = {}
-    stats: dict[str, Any] = {"pairs": {length: len(p.kinds) for length, p in pairs.items()}}
+    stats: dict[str, Any] = {"pairs": {length: len(p.kinds) for length, p in pairs.items()}, "fit_corpora": list(cfg.fit_corpora),
+                             "pairs_per_kind": cfg.verdict_pairs_per_kind, "seed": cfg.seed}
     for task in TASKS:
         values, labels, bands = [], [], []
         for length, length_pairs in pairs.items():
@@ -66,6 +68,36 @@ def fit_verdict(cfg: CalibrateConfig, pairs: dict[str, LengthPairs], features: d
     return Verdict(chunking_settings(cfg), profiler, heads, stats)
 
 
+FIT_FEATURES_FILE = "verdict_fit.npz"
+
+
+def save_fit_features(path: Path, pairs: dict[str, LengthPairs], features: dict[str, PairFeatures]) -> None:
+    """The fitting pairs' features and kinds per length (``evaluate`` calibrates the baselines on exactly these pairs)."""
+    import io
+
+    from writing7.artifacts import atomic_write_bytes
+
+    arrays = {}
+    for length, length_pairs in pairs.items():
+        arrays |= {f"{length}/values": features[length].values, f"{length}/words": features[length].words,
+                   f"{length}/passages": features[length].passages, f"{length}/kinds": np.array(length_pairs.kinds),
+                   f"{length}/first_books": np.array([a for a, _ in length_pairs.books]),
+                   f"{length}/second_books": np.array([b for _, b in length_pairs.books])}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_fit_features(path: Path) -> dict[str, tuple[LengthPairs, PairFeatures]]:
+    """``{length: (pairs without texts, features)}`` written by :func:`save_fit_features`."""
+    with np.load(path) as data:
+        lengths = sorted({key.split("/")[0] for key in data.files}, key=list(LENGTHS).index)
+        return {length: (LengthPairs(length, [], [], data[f"{length}/kinds"].tolist(),
+                                     list(zip(data[f"{length}/first_books"].tolist(), data[f"{length}/second_books"].tolist()))),
+                         PairFeatures(data[f"{length}/values"], data[f"{length}/words"], data[f"{length}/passages"]))
+                for length in lengths}
+
+
 def verdict_config(cfg: CalibrateConfig) -> dict[str, Any]:
     return {name: value for name, value in cfg.to_dict().items() if name in VERDICT_CONFIG_FIELDS}
 
@@ -78,17 +110,20 @@ def run(cfg: CalibrateConfig, *, corpus: Path, artifacts: Path, force: bool = Fa
     model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
     processed = require_input(layout.processed, stage="prepare", what="pair dataset (train and validation splits)")
     corpus = require_input(Path(corpus), stage="ingest", what="corpus directory")
-    inputs = {"model": hash_tree(model_dir), "processed": hash_tree(processed), "corpus": hash_tree(corpus, suffixes=(".txt",))}
-    outputs = [model_dir / VERDICT_FILE, model_dir / PROFILE_DIRECTORY]
+    inputs = {"model": hash_tree(model_dir), "processed": hash_tree(processed), "corpus": hash_tree(corpus, suffixes=(".txt",)),
+              **{f"fit_corpus:{folder}": hash_tree(Path(folder), suffixes=(".txt",)) for folder in cfg.fit_corpora}}
+    outputs = [model_dir / VERDICT_FILE, model_dir / PROFILE_DIRECTORY, model_dir / FIT_FEATURES_FILE]
     manifest_path, config = model_dir / MANIFEST_FILE, verdict_config(cfg)
     if not force and files_current(manifest_path, stage=STAGE, config=config, inputs=inputs, outputs=outputs):
         logger.info("verdict: skipped (current) %s", model_dir / VERDICT_FILE)
         return read_manifest(manifest_path)
     logger.info("verdict: fitting the text profiler on the training books")
     profiler = TextProfiler().fit(training_excerpts(corpus, processed))
-    pairs = suite(corpus, processed, "validation", max_pairs_per_kind=cfg.verdict_pairs_per_kind, seed=cfg.seed)
+    pairs = suite(corpus, processed, "validation", max_pairs_per_kind=cfg.verdict_pairs_per_kind, seed=cfg.seed, fit_corpora=cfg.fit_corpora)
     featurizer = VerdictFeaturizer(MatcherModel.load(model_dir, device=device), profiler, chunking_settings(cfg), batch_size=cfg.batch_size)
-    verdict = fit_verdict(cfg, pairs, suite_features(featurizer, pairs), profiler)
+    features = suite_features(featurizer, pairs)
+    verdict = fit_verdict(cfg, pairs, features, profiler)
+    save_fit_features(model_dir / FIT_FEATURES_FILE, pairs, features)
     verdict.save(model_dir)
     return finish_files(manifest_path, stage=STAGE, config=config, inputs=inputs, outputs=outputs,
                         stats={**verdict.fit_stats, "settings": dataclasses.asdict(verdict.settings)})
