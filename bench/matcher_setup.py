@@ -81,3 +81,21 @@ def passages(count: int, *, words: int, seed: int = 0) -> list[tuple[str, str]]:
     if len(found) < count:
         raise SystemExit(f"only {len(found)} passages of {words} words in {corpus}; ask for fewer")
     return found[:count]
+
+
+def cpu_description() -> str:
+    """The CPU model and whether AVX2 / AVX-512 / AVX512-BF16 / AMX are present: absolute times depend on them."""
+    import platform
+
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and model in ("", "unknown CPU", platform.processor()):
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    present = {"AVX2": "avx2", "AVX-512": "avx512f", "AVX512-BF16": "avx512_bf16", "AMX": "amx_bf16"}
+    return f"{model}; {os.cpu_count()} CPUs; " + ", ".join(f"{name} {'yes' if flag in flags else 'no'}" for name, flag in present.items())

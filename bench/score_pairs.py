@@ -7,9 +7,13 @@ per second, both over the whole command (model load included) and over the scori
 command run twice: once on ``--pairs`` pairs, once on a small file, the difference removes start-up),
 plus the peak memory of the command.
 
+With ``--mixed`` the pairs' texts have 200, 1,000, 5,000 and 20,000 words (a quarter each, shuffled):
+the verdict reads every text whole, so this measures the any-length path and that memory stays bounded.
+
 Usage::
 
     python bench/score_pairs.py --pairs 2000 --words 200
+    python bench/score_pairs.py --pairs 200 --mixed
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from matcher_setup import choose_model, passages  # noqa: E402
+from matcher_setup import choose_model, cpu_description, passages  # noqa: E402
+
+MIXED_WORDS = (200, 1000, 5000, 20000)
 
 
 def pan_pairs(count: int, *, words: int, seed: int = 0) -> list[dict]:
@@ -69,16 +75,23 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="Model folder (default: a trained one under artifacts, else MiniLM with an untrained head).")
     parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--words", type=int, default=200, help="Words per passage.")
+    parser.add_argument("--mixed", action="store_true", help="Texts of 200 to 20,000 words (a quarter each) instead of --words.")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--output", type=Path, help="Also write the report as JSON here.")
     args = parser.parse_args()
 
-    records = pan_pairs(args.pairs, words=args.words)
+    if args.mixed:
+        records = [record for words in MIXED_WORDS for record in pan_pairs(args.pairs // len(MIXED_WORDS), words=words, seed=words)]
+        random.Random(0).shuffle(records)
+        records = [{**record, "id": f"pair-{number:05d}"} for number, record in enumerate(records)]
+    else:
+        records = pan_pairs(args.pairs, words=args.words)
     small = records[:16]
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         model, uncalibrated, description = choose_model(args.model, work, [text for r in records for text in r["pair"]])
-        print(f"model: {description}; {len(records)} pairs of {args.words}-word passages", flush=True)
+        lengths = "200 to 20,000-word texts" if args.mixed else f"{args.words}-word passages"
+        print(f"cpu: {cpu_description()}\nmodel: {description}; {len(records)} pairs of {lengths}", flush=True)
         for name, rows in (("pairs.jsonl", records), ("small.jsonl", small)):
             (work / name).write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
         startup = run_command(model, work / "small.jsonl", work / "small_out.jsonl", uncalibrated=uncalibrated, batch_size=args.batch_size)
@@ -87,7 +100,8 @@ def main() -> None:
     assert [a["id"] for a in answers] == [r["id"] for r in records], "answers must come back in input order"
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     scoring = max(total - startup, 1e-9)
-    report = {"model": description, "pairs": len(records), "words_per_passage": args.words, "batch_size": args.batch_size,
+    report = {"cpu": cpu_description(), "model": description, "pairs": len(records),
+              "words_per_text": list(MIXED_WORDS) if args.mixed else args.words, "batch_size": args.batch_size,
               "command_seconds": round(total, 1), "pairs_per_s_command": round(len(records) / total, 2),
               "startup_seconds": round(startup, 1), "pairs_per_s_scoring": round((len(records) - len(small)) / scoring, 2),
               "peak_rss_mb": round(peak_mb), "abstained": sum(a["value"] == 0.5 for a in answers),

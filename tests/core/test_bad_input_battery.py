@@ -211,16 +211,8 @@ def test_a_bad_folder_gives_one_error_line(command, kind, setting):
     assert_one_error_line(invoke(FOLDER_COMMANDS[command](path, setting)), path)
 
 
-ELSEWHERE = {  # cells whose fix lies in files outside this change; remove the mark when the fix lands
-    "ingest dir": "cli/ingest_command.py `_report`: when every book failed it prints the summary on stdout and exits 1 "
-                  "without an `error:` line naming the source folder",
-    "index --corpus": "stages/index.py `build_index`: 'no book gave a usable chunk' does not name the corpus folder",
-}
-
-
 @pytest.mark.parametrize("kind", ("empty", "binary", "html"))
-@pytest.mark.parametrize("command", [pytest.param(name, marks=pytest.mark.xfail(reason=ELSEWHERE[name], strict=True))
-                                     if name in ELSEWHERE else name for name in CONTENT_FOLDER_COMMANDS])
+@pytest.mark.parametrize("command", CONTENT_FOLDER_COMMANDS)
 def test_a_folder_without_a_usable_book_gives_one_error_line(command, kind, setting):
     path = make_folder(kind, setting.tmp)
     assert_one_error_line(invoke(FOLDER_COMMANDS[command](path, setting)), path)

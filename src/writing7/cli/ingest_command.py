@@ -20,11 +20,28 @@ CONFIG = typer.Option(None, "--config", help="TOML file; its \\[ingest] table se
 
 
 def _report(summary: IngestSummary) -> None:
-    """Print the summary; exit 1 when not a single book made it into the corpus."""
+    """Print the summary; exit 1 when not a single book made it into the corpus (rerun to retry the failures)."""
     for line in summary.lines():
         typer.echo(line)
     if summary.all_failed:
         raise typer.Exit(code=1)
+
+
+def rejected_message(summary: IngestSummary, source: Path) -> str:
+    """The one line for a folder import in which every file was rejected: how many, the first with its reason, the fix."""
+    rejected = summary.with_status("failed")
+    first = rejected[0]
+    return (f"no book imported from {source}: {len(rejected)} file(s) rejected "
+            f"(e.g. {source / first.book}: {first.reason}): save them as plain-text .txt books or remove them, then run again")
+
+
+def _report_directory(summary: IngestSummary, source: Path) -> None:
+    """Print the summary; when every file was rejected, one ``error:`` line on stderr and exit 2 (nothing was written)."""
+    for line in summary.lines():
+        typer.echo(line)
+    if summary.all_failed:
+        typer.echo(f"error: {rejected_message(summary, source)}", err=True)
+        raise typer.Exit(code=2)
 
 
 @ingest_app.command("gutenberg")
@@ -69,4 +86,4 @@ def directory(
     """Import a folder of .txt books into the corpus layout."""
     from writing7.stages.ingest import run_directory
 
-    _report(run_directory(source, corpus=corpus, catalog_path=catalog))
+    _report_directory(run_directory(source, corpus=corpus, catalog_path=catalog), source)

@@ -35,13 +35,15 @@ class CalibrateConfig(StageConfig):
     verdict_pairs_per_kind: int = option(400, "Validation pairs per kind (same book, same author, different) and length to fit the verdict on.")
     fit_corpora: list = option([], "More corpus folders ({author}/{title}.txt) by authors outside the pair dataset: their books join "
                                    "the validation books to fit the verdict (never the test split). More unseen authors, steadier weights.")
+    verdict_max_books: int = option(120, "At most this many books (the validation split's first, then fit-corpus books) are cut "
+                                         "into the verdict's fitting pairs: encoding time grows with it.")
     verdict_inverse_regularisation: float = option(1.0, "C of the fused heads' L2 logistic regressions (smaller = smoother weights).")
 
     def validate(self) -> None:
         self.require_choice("method", tuple(SCALERS))
         self.require_choice("target_metric", TARGET_METRICS)
         self.require_positive("batch_size", "style_prior_strength", "passage_sentences", "single_passage_words",
-                              "max_chunks_per_document", "top_k", "verdict_pairs_per_kind", "verdict_inverse_regularisation")
+                              "max_chunks_per_document", "top_k", "verdict_pairs_per_kind", "verdict_max_books", "verdict_inverse_regularisation")
         self.require_non_negative("min_chunk_chars")
         self.require_non_negative("max_pairs")
         if not 0 <= self.max_band_fraction < 1:

@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from writing7.text.chunks import make_chunks
+from writing7.text.chunks import make_chunks, spread_sample
 from writing7.text.sentences import split_sentences
 
+MAX_READ_CHARACTERS = 2_000_000  # about 350,000 words: beyond it, passages are drawn from evenly spread slices
 PASSAGE_FEATURE_NAMES = ("book_mean", "book_max", "book_top_k_mean", "author_mean", "author_max", "author_top_k_mean", "centroid_cosine")
 
 
@@ -55,6 +56,7 @@ def document_chunks(text: str, settings: ChunkingSettings) -> list[str]:
         raise ValueError("a text is empty: pass a text with at least one sentence")
     if len(text.split()) <= settings.single_passage_words:
         return [" ".join(text.split())]
+    text = spread_sample(text, MAX_READ_CHARACTERS)  # a very long text: sentences are split in evenly spread slices
     sentences = split_sentences(text)
     chunks = make_chunks(text, sentences, book_id="document", author="", chunk_size=settings.chunk_size,
                          overlap=settings.chunk_size, min_chars=settings.min_chunk_chars, min_stopword_ratio=0.0)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 from writing7.artifacts import atomic_write_bytes
+from writing7.errors import UserFacingError
 from writing7.ingest.manifest import MANIFEST_FILE, ManifestRecord, ManifestWriter, latest_by_id, read_manifest
 from writing7.ingest.names import BookNames
 from writing7.ingest.slugs import book_path, with_suffix
@@ -75,7 +76,7 @@ def acquire_lock(path: Path) -> TextIO:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise RuntimeError(f"another ingest is writing to {path.parent}: wait for it to finish, or use another --corpus") from None
+            raise UserFacingError(f"another ingest is writing to {path.parent}: wait for it to finish, or use another --corpus") from None
         try:
             if os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
                 return handle
@@ -103,7 +104,7 @@ class CorpusStore:
         self.corpus.mkdir(parents=True, exist_ok=True)
         try:
             self._lock_file = acquire_lock(self.corpus / LOCK_FILE)
-        except RuntimeError:
+        except BaseException:  # another ingest holds it, or the lock file cannot be written: leave nothing behind
             self._remove_created_folders()
             raise
         self.removed_temporaries = remove_stale_temporaries(self.corpus)

@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from writing7.models.function_words import FUNCTION_WORDS
+from writing7.text.chunks import spread_sample
 from writing7.models.style_features import WORD_PATTERN, _inverse_document_frequency, _mean_and_scale, _weighted_tfidf
 
 PAIR_FEATURE_NAMES = (
@@ -54,6 +55,7 @@ PAIR_FEATURE_NAMES = (
 PUNCTUATION_MARKS = (",", ";", ":", "!", "?", ".", "\"", "'", "-", "(", "\u2014")
 COMPRESSION_CHARS = 12_000  # zlib's window is 32 KiB: C(xy) only sees repeats across x and y within it
 HASHING_FEATURES = 1 << 20
+MAX_PROFILE_CHARACTERS = 2_000_000  # about 350,000 words; a longer text is profiled on evenly spread slices of it
 MFW_SIZES = (300, 1000)
 FORMAT = "writing7-text-profile"
 VERSION = 1
@@ -164,7 +166,8 @@ class TextProfiler:
     def profile(self, texts: Sequence[str]) -> TextProfiles:
         """:class:`TextProfiles` of ``texts`` (cost linear in their length)."""
         self._check_fitted()
-        texts = list(texts)
+        word_counts = np.array([len(text.split()) for text in texts], dtype=np.float64)  # words as a reader counts them
+        texts = [spread_sample(text, MAX_PROFILE_CHARACTERS) for text in texts]  # bounded work and memory per text
         tokens = [words_of(text) for text in texts]
         lowered = [[word.lower() for word in words] for words in tokens]
         vectors = {name: _weighted_tfidf(vectorizer.transform(texts), self.idf_[name]) for name, vectorizer in self._vectorizers.items()}
@@ -180,7 +183,7 @@ class TextProfiler:
             word_sets=[frozenset(words) for words in lowered],
             unknown_words=[frozenset(word for word in words if word[0].isupper() and word.lower() not in self._vocabulary) for words in tokens],
             samples=samples, compressed=np.array([_compressed_size(sample) for sample in samples], dtype=np.float64),
-            word_counts=np.array([len(text.split()) for text in texts], dtype=np.float64),  # words as a reader counts them
+            word_counts=word_counts,
         )
 
     @staticmethod

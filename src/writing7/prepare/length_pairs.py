@@ -7,7 +7,8 @@ gives each book's two halves. From the excerpts of one split's books:
 - **same book**: two excerpts of one book;
 - **same author**: excerpts of two books by one author;
 - **different authors**: excerpts of two books by different authors; half of them from ``neighbours``
-  (the split's mined hard/topic negative book pairs of ``data/processed``), half random.
+  (mined hard negatives: each book's nearest books of other authors, :func:`nearest_other_author_books`),
+  half random, as ``prepare`` mixes its negatives.
 
 Each task is balanced: as many different-author pairs as same-book pairs (book task) and as many as
 same-author pairs (author task), so a probability fitted on it reads at an even prior.
@@ -47,6 +48,19 @@ class LengthPairs:
         mask = np.zeros(kinds.size, dtype=bool)
         mask[positives], mask[negatives] = True, True
         return mask, kinds[mask] == positive
+
+
+def nearest_other_author_books(centroids: Mapping[str, np.ndarray], authors: Mapping[str, str], k: int = 3) -> list[tuple[str, str]]:
+    """``(book, neighbour)`` for each book's ``k`` nearest books by other authors (cosine of L2-normalised centroids)."""
+    books = sorted(centroids)
+    if len(books) < 2:
+        return []
+    matrix = np.stack([centroids[book] for book in books])  # (books, dim)
+    similarity = matrix @ matrix.T
+    owners = np.array([authors[book] for book in books])
+    similarity[owners[:, None] == owners[None, :]] = -np.inf  # same author (and the book itself) never a negative
+    order = np.argsort(-similarity, axis=1)[:, :k]
+    return [(books[i], books[j]) for i in range(len(books)) for j in order[i] if np.isfinite(similarity[i, j])]
 
 
 def excerpts(text: str, words: int | None, count: int) -> list[str]:

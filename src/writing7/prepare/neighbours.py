@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from writing7.errors import UserFacingError
+
 BLOCK_ROWS = 2048
 BACKENDS = ("exact", "faiss")
 
@@ -55,7 +57,7 @@ def faiss_top_k(queries: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarr
     try:
         import faiss
     except ImportError as error:
-        raise RuntimeError(
+        raise UserFacingError(
             "neighbour_backend 'faiss' needs FAISS: pip install 'writing7[faiss]' (faiss-cpu), "
             "or use --neighbour-backend exact"
         ) from error

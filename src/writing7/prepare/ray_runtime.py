@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from writing7.errors import UserFacingError
+
 logger = logging.getLogger(__name__)
 INSTALL_HINT = "the sharded prepare needs Ray, which is not installed: pip install 'writing7[ray]'"
 # Ray's own modules that warn at start-up about things we set on purpose (the token-auth notice).
@@ -52,11 +54,11 @@ class RaySessionInfo:
 
 
 def import_ray() -> ModuleType:
-    """The ``ray`` module, or a :class:`RuntimeError` with the install command."""
+    """The ``ray`` module, or a :class:`~writing7.errors.UserFacingError` with the install command."""
     try:
         import ray
     except ImportError as error:
-        raise RuntimeError(INSTALL_HINT) from error
+        raise UserFacingError(INSTALL_HINT) from error
     return ray
 
 
@@ -104,7 +106,7 @@ def _check_reachable(address: str, timeout: float = 10.0) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as error:
-        raise RuntimeError(
+        raise UserFacingError(
             f"cannot reach the Ray cluster at {address} ({error}): check that `ray start --head` runs there, "
             "and the host and port (6379 for the head, 10001 for ray://)"
         ) from error
@@ -178,4 +180,4 @@ def _result(ray: ModuleType, reference: Any, label: str, max_retries: int) -> An
         return ray.get(reference)
     except ray.exceptions.RayError as error:
         cause = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        raise RuntimeError(f"{label} failed after {max_retries} retries ({type(error).__name__}: {cause})") from error
+        raise UserFacingError(f"{label} failed after {max_retries} retries ({type(error).__name__}: {cause})") from error

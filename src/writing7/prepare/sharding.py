@@ -30,6 +30,7 @@ from tqdm import tqdm
 from writing7.artifacts import atomic_write_bytes
 from writing7.config.prepare import PrepareConfig
 from writing7.corpus import BookFile
+from writing7.errors import UserFacingError
 from writing7.prepare.chunking import BookChunks, chunk_book
 from writing7.prepare.phases import PhaseTimer
 from writing7.prepare.ray_runtime import import_ray, ray_session, run_tasks
@@ -156,8 +157,8 @@ def _compute(todo: Sequence[Shard], manifest: ShardManifest, cfg: PrepareConfig,
                     write_shard, calls, labels=[f"shard task {shard.file}" for shard in todo], max_retries=cfg.shard_max_retries,
                     on_result=on_result, on_poll=lambda: manifest.save(at_most_every=MANIFEST_SAVE_SECONDS),
                 )
-            except RuntimeError as error:
-                raise RuntimeError(f"{error}; the finished shards stay in {manifest.directory}: rerun to resume") from error
+            except UserFacingError as error:  # a shard that failed its retries; a bug keeps its traceback
+                raise UserFacingError(f"{error}; the finished shards stay in {manifest.directory}: rerun to resume") from error
             finally:
                 manifest.save()  # completed shards survive a failure or an interrupt
     return {"ray_address": session.address, "ray_cpus": session.cpus, "hosts": dict(hosts)}

@@ -39,7 +39,7 @@ from writing7.metrics.pan import auc
 from writing7.prepare.length_pairs import LengthPairs
 from writing7.reports import plots
 from writing7.reports.tables import markdown_table
-from writing7.stages.length_suite import suite
+from writing7.stages.length_suite import base_encoder, suite
 from writing7.stages.verdict import FIT_FEATURES_FILE, load_fit_features
 
 logger = logging.getLogger(__name__)
@@ -124,19 +124,15 @@ def ablation(task: str, scores: SplitScores, *, folds: int = 5) -> dict[str, flo
 
 def evaluate_lengths(cfg: EvaluateConfig, corpus: Path, processed: Path, model_dir: Path, *, pairs_per_kind: int, seed: int) -> dict[str, Any]:
     """The report of the module docstring (no files written)."""
-    from sentence_transformers import SentenceTransformer
-
-    from writing7.baselines import default_base_model
-    from writing7.models.bi_encoder import resolve_base_model
     from writing7.models.matcher import MatcherModel
 
     model = MatcherModel.load(model_dir)
     verdict = Verdict.load(model_dir)
     featurizer = VerdictFeaturizer(model, verdict.profiler, verdict.settings, batch_size=cfg.batch_size)
-    encoder = SentenceTransformer(resolve_base_model(str(model.info.get("base_model") or default_base_model())), device=str(model.device))
+    encoder = base_encoder(model.info, str(model.device))
     fitted = load_fit_features(model_dir / FIT_FEATURES_FILE)
-    validation_split = suite(corpus, processed, "validation", max_pairs_per_kind=pairs_per_kind, seed=seed)
-    test_split = suite(corpus, processed, "test", max_pairs_per_kind=pairs_per_kind, seed=seed + 1)
+    validation_split = suite(corpus, processed, "validation", max_pairs_per_kind=pairs_per_kind, seed=seed, encoder=encoder)
+    test_split = suite(corpus, processed, "test", max_pairs_per_kind=pairs_per_kind, seed=seed + 1, encoder=encoder)
     report: dict[str, Any] = {"lengths": {}, "ablation": {}, "work_cap": {}, "settings": dataclasses.asdict(verdict.settings),
                               "fit": {key: verdict.fit_stats.get(key) for key in ("fit_corpora", "pairs", "pairs_per_kind")}}
     outputs_by_length = {}

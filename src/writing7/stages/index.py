@@ -39,8 +39,22 @@ def book_chunks(book: BookFile, cfg: IndexConfig) -> tuple[list[Chunk], list[Chu
     return indexed, sample_chunks(unseen, cfg.held_out_per_book, cfg.seed + 1)
 
 
-def build_index(cfg: IndexConfig, books: list[BookFile], model: Any, *, model_dir: Path) -> BookIndex:
-    """Chunk and embed ``books`` with ``model`` (a MatcherModel); books without chunks are left out."""
+def no_usable_chunk_message(cfg: IndexConfig, books: list[BookFile], corpus: Path | str | None) -> str:
+    """The one line for a corpus none of whose books gave a chunk: where, how many, one book's reason, and the fix."""
+    where = f"under {corpus} " if corpus is not None else ""
+    example = ""
+    if books:  # re-read one book (only on this failure path) to say why it gave nothing
+        reason = read_book(books[0].path).skip_reason or f"less than {cfg.min_chunk_chars} characters of usable prose"
+        example = f", e.g. {books[0].book_id}: {reason}"
+    return (f"no book {where}gave a usable chunk ({len(books)} book(s) read{example}): "
+            "put plain-text English prose there as AUTHOR/TITLE.txt, or lower min_chunk_chars")
+
+
+def build_index(cfg: IndexConfig, books: list[BookFile], model: Any, *, model_dir: Path, corpus: Path | str | None = None) -> BookIndex:
+    """Chunk and embed ``books`` with ``model`` (a MatcherModel); books without chunks are left out.
+
+    When not one book gives a chunk it raises one line naming ``corpus`` (the folder the books came from).
+    """
     indexed_books, chunk_records, texts, held_out = [], [], [], []
     chunked = map_in_order(book_chunks, books, cfg, workers=worker_count(cfg.workers, len(books)), description="index: chunk")
     for book, (indexed, queries) in zip(books, chunked):
@@ -52,7 +66,7 @@ def build_index(cfg: IndexConfig, books: list[BookFile], model: Any, *, model_di
         texts += [chunk.text for chunk in indexed]
         held_out += [{"book_id": c.book_id, "index": c.index, "start": c.start, "end": c.end, "text": c.text} for c in queries]
     if not indexed_books:
-        raise ValueError("no book gave a usable chunk: check the corpus (AUTHOR/TITLE.txt English prose) or lower min_chunk_chars")
+        raise ValueError(no_usable_chunk_message(cfg, books, corpus))
     logger.info("index: embedding %d chunks of %d books", len(texts), len(indexed_books))
     embeddings = np.asarray(model.encode(texts, batch_size=cfg.batch_size), dtype=np.float32)  # (chunks, dim)
     info = {"backend": cfg.backend, "dimension": int(embeddings.shape[1]), "books": len(indexed_books),
@@ -72,7 +86,7 @@ def run(cfg: IndexConfig, *, corpus: Path, model_dir: Path, out: Path, force: bo
         logger.info("index: skipped (current) %s", out)
         return Manifest.load(out)
     books = discover_books(corpus)
-    index = build_index(cfg, books, MatcherModel.load(model_dir), model_dir=model_dir)
+    index = build_index(cfg, books, MatcherModel.load(model_dir), model_dir=model_dir, corpus=corpus)
     with atomic_directory(out) as temporary:
         index.save(temporary)
         stats = {key: index.info[key] for key in ("books", "chunks", "held_out", "dimension", "backend")}

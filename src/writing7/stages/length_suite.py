@@ -2,32 +2,44 @@
 
 Shared by ``calibrate`` (fits the verdict on the validation split) and ``evaluate`` (reports the test
 split by length). Books come from the corpus through :func:`writing7.corpus.read_book` (the same
-standardisation as everywhere); which books belong to a split, and the mined neighbour pairs used as
-hard negatives, come from ``data/processed``.
+standardisation as everywhere); which books belong to a split comes from ``data/processed``.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from writing7.artifacts import require_input
 from writing7.corpus import discover_books, read_book
-from writing7.prepare.length_pairs import LENGTHS, LengthPairs, length_pairs
+from writing7.prepare.length_pairs import LENGTHS, LengthPairs, length_pairs, nearest_other_author_books
 
 logger = logging.getLogger(__name__)
-EXCERPTS_PER_BOOK = {"200": 6, "1000": 6, "5000": 4, "book": 2}
+EXCERPTS_PER_BOOK = {"200": 6, "1000": 4, "5000": 2, "book": 2}
 
 
-def split_books(processed: Path, split: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """``({book_id: author}, [(book, book) different-author negative pairs])`` of one split of the pair dataset."""
+def split_books(processed: Path, split: str) -> dict[str, str]:
+    """``{book_id: author}`` of one split of the pair dataset."""
     from datasets import load_from_disk
 
     table = load_from_disk(str(processed))[split]
-    columns = table.select_columns(["book1", "book2", "author1", "author2", "pair_type"]).to_dict()
+    columns = table.select_columns(["book1", "book2", "author1", "author2"]).to_dict()
     authors = dict(zip(columns["book1"], columns["author1"])) | dict(zip(columns["book2"], columns["author2"]))
-    neighbours = sorted({(a, b) for a, b, kind in zip(columns["book1"], columns["book2"], columns["pair_type"]) if kind == "negative"})
-    return dict(sorted(authors.items())), neighbours
+    return dict(sorted(authors.items()))
+
+
+def base_encoder(model_info: dict[str, Any], device: str = "cpu") -> Any:
+    """The untrained base encoder (the model's ``base_model``, else the packaged MiniLM) as a SentenceTransformer:
+    what mines the suite's hard negatives and what the ``base_cosine`` baseline scores with."""
+    from sentence_transformers import SentenceTransformer
+
+    from writing7.baselines import default_base_model
+    from writing7.models.bi_encoder import resolve_base_model
+
+    return SentenceTransformer(resolve_base_model(str(model_info.get("base_model") or default_base_model())), device=device)
 
 
 def read_books(corpus: Path, wanted: dict[str, str]) -> dict[str, str]:
@@ -49,7 +61,7 @@ def extra_books(fit_corpora: list[str], processed: Path) -> tuple[dict[str, str]
     """
     known = set()
     for split in ("train", "validation", "test"):
-        known |= set(split_books(processed, split)[0].values())
+        known |= set(split_books(processed, split).values())
     texts, authors = {}, {}
     for folder in fit_corpora:
         folder = require_input(Path(folder), stage="ingest", what="fit corpus (more books by other authors)")
@@ -64,16 +76,41 @@ def extra_books(fit_corpora: list[str], processed: Path) -> tuple[dict[str, str]
     return texts, authors
 
 
-def suite(corpus: Path, processed: Path, split: str, *, max_pairs_per_kind: int, seed: int, fit_corpora: list[str] = (),
-          lengths: tuple[str, ...] = tuple(LENGTHS)) -> dict[str, LengthPairs]:
-    """``{length: LengthPairs}`` of ``split``'s books (plus ``fit_corpora``'s, see :func:`extra_books`); a length
-    whose books are too short for both tasks is left out."""
-    authors, neighbours = split_books(processed, split)
+def book_centroids(books: dict[str, str], encoder: Any, *, slices: int = 6, words: int = 150) -> dict[str, np.ndarray]:
+    """L2-normalised mean embedding of ``slices`` passages of ``words`` words spread over each book (``encoder``: a
+    SentenceTransformer, the base model ``prepare`` mines its hard negatives with)."""
+    from writing7.prepare.length_pairs import excerpts
+
+    keys, texts = [], []
+    for book, text in books.items():
+        for passage in excerpts(text, words, slices):
+            keys.append(book)
+            texts.append(passage)
+    vectors = encoder.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    centroids = {}
+    for book in books:
+        mean = vectors[[index for index, key in enumerate(keys) if key == book]].mean(axis=0)
+        centroids[book] = mean / (np.linalg.norm(mean) + 1e-12)
+    return centroids
+
+
+def suite(corpus: Path, processed: Path, split: str, *, max_pairs_per_kind: int, seed: int, encoder: Any,
+          fit_corpora: list[str] = (), max_books: int = 0, lengths: tuple[str, ...] = tuple(LENGTHS)) -> dict[str, LengthPairs]:
+    """``{length: LengthPairs}`` of ``split``'s books (plus ``fit_corpora``'s, see :func:`extra_books`, up to
+    ``max_books`` books in all when positive); a length whose books are too short for both tasks is left out.
+
+    Hard negatives are mined among these books with ``encoder`` (:func:`book_centroids`), the same way for the
+    fitting and the test suites, so both see the negative mix ``prepare`` builds (half hard, half random here).
+    """
+    authors = split_books(processed, split)
     books = read_books(corpus, authors)
     if fit_corpora:
         texts, extra_authors = extra_books(list(fit_corpora), processed)
-        books, authors = {**books, **texts}, {**authors, **extra_authors}
-        logger.info("length suite: %d more books by %d authors from %s", len(texts), len(set(extra_authors.values())), ", ".join(fit_corpora))
+        chosen = fill_books(extra_authors, max(max_books - len(books), 0) if max_books else len(texts), seed)
+        books, authors = {**books, **{book: texts[book] for book in chosen}}, {**authors, **{book: extra_authors[book] for book in chosen}}
+        logger.info("length suite: %d more books by %d authors from %s", len(chosen), len({extra_authors[book] for book in chosen}),
+                    ", ".join(fit_corpora))
+    neighbours = nearest_other_author_books(book_centroids(books, encoder), authors)
     pairs = {}
     for length in lengths:
         cut = length_pairs(books, authors, neighbours, length=length, excerpts_per_book=EXCERPTS_PER_BOOK[length],
@@ -86,9 +123,28 @@ def suite(corpus: Path, processed: Path, split: str, *, max_pairs_per_kind: int,
     return pairs
 
 
+def fill_books(authors: dict[str, str], count: int, seed: int, *, per_author: int = 3) -> list[str]:
+    """Up to ``count`` books, author by author in a seeded order, at most ``per_author`` each (authors with two or more
+    books first, so the same-author task gets pairs): the work of cutting and encoding grows with the books, not the pairs."""
+    import random
+
+    by_author: dict[str, list[str]] = {}
+    for book, author in sorted(authors.items()):
+        by_author.setdefault(author, []).append(book)
+    order = sorted(by_author)
+    random.Random(seed).shuffle(order)
+    order.sort(key=lambda author: len(by_author[author]) < 2)  # stable: shuffled within each group
+    chosen: list[str] = []
+    for author in order:
+        chosen += by_author[author][: min(per_author, count - len(chosen))]
+        if len(chosen) >= count:
+            break
+    return chosen
+
+
 def training_excerpts(corpus: Path, processed: Path, *, words: int = 2_000, per_book: int = 8) -> list[str]:
     """Excerpts of the training split's books: what the text profiler's idf, MFW and z-scores are fitted on."""
     from writing7.prepare.length_pairs import excerpts
 
-    authors, _ = split_books(processed, "train")
+    authors = split_books(processed, "train")
     return [text for book in read_books(corpus, authors).values() for text in excerpts(book, words, per_book)]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_config, hash_tree, is_current, require_input
+from writing7.errors import UserFacingError
 from writing7.progress import progress_disabled
 from writing7.config.train import TeacherConfig, TrainConfig
 
@@ -68,7 +69,7 @@ def run(cfg: TrainConfig, *, artifacts: Path, force: bool = False, teacher_cfg: 
         progress=not progress_disabled(), should_stop=should_stop,
     )
     if not summary["completed"]:
-        raise RuntimeError(f"training stopped at step {summary['steps']} of {cfg.max_steps}: run `writing7 train` again to resume")
+        raise UserFacingError(f"training stopped at step {summary['steps']} of {cfg.max_steps}: run `writing7 train` again to resume")
     with atomic_directory(output) as temporary:
         matcher.save(temporary, training_summary=summary)
         shutil.copyfile(log_path, temporary / LOG_NAME)
@@ -98,7 +99,7 @@ def run_teacher(cfg: TeacherConfig, *, artifacts: Path, force: bool = False, sho
         fingerprint=training_fingerprint(cfg.to_dict(), inputs), progress=not progress_disabled(), should_stop=should_stop,
     )
     if not summary["completed"]:
-        raise RuntimeError(f"teacher training stopped at step {summary['steps']} of {cfg.max_steps}: run `writing7 train-teacher` again to resume")
+        raise UserFacingError(f"teacher training stopped at step {summary['steps']} of {cfg.max_steps}: run `writing7 train-teacher` again to resume")
     with atomic_directory(output) as temporary:
         teacher.save(temporary, training_summary=summary)
         shutil.copyfile(log_path, temporary / LOG_NAME)

@@ -26,13 +26,13 @@ from writing7.inference.documents import ChunkingSettings
 from writing7.inference.verdict import PROFILE_DIRECTORY, TASKS, VERDICT_FILE, PairFeatures, Verdict, VerdictFeaturizer, band_of, fit_band_heads
 from writing7.models.text_profile import TextProfiler
 from writing7.prepare.length_pairs import LENGTHS, LengthPairs
-from writing7.stages.length_suite import suite, training_excerpts
+from writing7.stages.length_suite import base_encoder, suite, training_excerpts
 
 logger = logging.getLogger(__name__)
 STAGE = "calibrate-verdict"
 MANIFEST_FILE = "verdict_manifest.json"
 VERDICT_CONFIG_FIELDS = ("passage_sentences", "single_passage_words", "min_chunk_chars", "max_chunks_per_document", "top_k",
-                         "verdict_pairs_per_kind", "verdict_inverse_regularisation", "fit_corpora", "target_metric", "max_band_fraction", "seed", "batch_size")
+                         "verdict_pairs_per_kind", "verdict_max_books", "verdict_inverse_regularisation", "fit_corpora", "target_metric", "max_band_fraction", "seed", "batch_size")
 
 
 def chunking_settings(cfg: CalibrateConfig) -> ChunkingSettings:
@@ -119,8 +119,10 @@ def run(cfg: CalibrateConfig, *, corpus: Path, artifacts: Path, force: bool = Fa
         return read_manifest(manifest_path)
     logger.info("verdict: fitting the text profiler on the training books")
     profiler = TextProfiler().fit(training_excerpts(corpus, processed))
-    pairs = suite(corpus, processed, "validation", max_pairs_per_kind=cfg.verdict_pairs_per_kind, seed=cfg.seed, fit_corpora=cfg.fit_corpora)
-    featurizer = VerdictFeaturizer(MatcherModel.load(model_dir, device=device), profiler, chunking_settings(cfg), batch_size=cfg.batch_size)
+    model = MatcherModel.load(model_dir, device=device)
+    pairs = suite(corpus, processed, "validation", max_pairs_per_kind=cfg.verdict_pairs_per_kind, seed=cfg.seed,
+                  encoder=base_encoder(model.info, str(model.device)), fit_corpora=cfg.fit_corpora, max_books=cfg.verdict_max_books)
+    featurizer = VerdictFeaturizer(model, profiler, chunking_settings(cfg), batch_size=cfg.batch_size)
     features = suite_features(featurizer, pairs)
     verdict = fit_verdict(cfg, pairs, features, profiler)
     save_fit_features(model_dir / FIT_FEATURES_FILE, pairs, features)

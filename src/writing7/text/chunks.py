@@ -104,3 +104,25 @@ def sample_chunks(chunks: Sequence[Chunk], max_chunks: int, seed: int) -> list[C
         return list(chunks)
     ranked = sorted(range(len(chunks)), key=lambda position: _sample_key(chunks[position], seed))
     return [chunks[position] for position in sorted(ranked[:max_chunks])]
+
+
+SAMPLE_SLICES = 64
+
+
+def spread_sample(text: str, limit: int) -> str:
+    """``text`` itself when it has at most ``limit`` characters, else ``SAMPLE_SLICES`` slices of it spread evenly
+    from start to end (each cut at whitespace, joined by blank lines), about ``limit`` characters in all.
+
+    Bounds the work and memory of reading one text (n-gram profiles, sentence splitting) whatever its size,
+    while still drawing on every part of it rather than only its beginning.
+    """
+    if len(text) <= limit:
+        return text
+    width = limit // SAMPLE_SLICES
+    starts = [round(position) for position in (index * (len(text) - width) / (SAMPLE_SLICES - 1) for index in range(SAMPLE_SLICES))]
+    slices = []
+    for start in starts:
+        piece = text[start:start + width]
+        first, last = piece.find(" "), piece.rfind(" ")
+        slices.append(piece[first + 1:last] if 0 <= first < last else piece)
+    return "\n\n".join(slices)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from writing7.bench_style.backends import GenerationSettings, Message
+from writing7.errors import UserFacingError
 from writing7.progress import progress_disabled
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def find_smollm_gguf() -> Path:
 def _require_modules(*names: str) -> None:
     missing = [name for name in names if importlib.util.find_spec(name) is None]
     if missing:
-        raise RuntimeError(f"loading a GGUF model with transformers needs {', '.join(missing)}: {INSTALL_HINT}")
+        raise UserFacingError(f"loading a GGUF model with transformers needs {', '.join(missing)}: {INSTALL_HINT}")
 
 
 @functools.lru_cache(maxsize=2)

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from writing7.bench_style.backends import GenerationSettings, Message
+from writing7.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ RETRYABLE_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))
 _QUOTED_BODY_CHARS = 300
 
 
-class LLMRequestError(RuntimeError):
+class LLMRequestError(UserFacingError):
     """The endpoint refused or failed the request; the message says why and never holds the API key."""
 
 
