@@ -54,7 +54,7 @@ def tiny_sentence_transformer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def calibrated_matcher_dir(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Path:
     """A tiny trained model folder (train stage, 8 steps on fixture pairs) with calibration.json,
-    style_calibration.json and document_calibration.json (see tests/matcher_models.py); used by the
+    style_calibration.json and the verdict (see tests/matcher_models.py); used by the
     inference and serve tests, which must not modify it."""
     from matcher_models import build_trained_artifacts
 

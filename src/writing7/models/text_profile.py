@@ -215,7 +215,8 @@ class TextProfiler:
     def _compression_distance(profiles: TextProfiles, a: int, b: int) -> float:
         if a == b:
             return 0.0
-        joint = _compressed_size(profiles.samples[a] + b"\n" + profiles.samples[b])
+        first, second = sorted((profiles.samples[a], profiles.samples[b]))  # one order whichever text comes first: symmetric
+        joint = _compressed_size(first + b"\n" + second)
         low, high = sorted((profiles.compressed[a], profiles.compressed[b]))
         return float((joint - low) / max(high, 1.0))
 

@@ -73,7 +73,7 @@ def excerpts(text: str, words: int | None, count: int) -> list[str]:
     if slots == 0:
         return []
     starts = np.linspace(0, len(tokens) - words, slots).astype(int) if slots > 1 else np.array([(len(tokens) - words) // 2])
-    return [" ".join(tokens[_sentence_start(tokens, start, words // 5):][:words]) for start in starts]
+    return [" ".join(tokens[min(_sentence_start(tokens, start, words // 5), len(tokens) - words):][:words]) for start in starts]
 
 
 def _sentence_start(tokens: list[str], start: int, reach: int) -> int:

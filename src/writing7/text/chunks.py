@@ -121,8 +121,9 @@ def spread_sample(text: str, limit: int) -> str:
     width = limit // SAMPLE_SLICES
     starts = [round(position) for position in (index * (len(text) - width) / (SAMPLE_SLICES - 1) for index in range(SAMPLE_SLICES))]
     slices = []
-    for start in starts:
+    for number, start in enumerate(starts):
         piece = text[start:start + width]
-        first, last = piece.find(" "), piece.rfind(" ")
-        slices.append(piece[first + 1:last] if 0 <= first < last else piece)
+        first = 0 if number == 0 else piece.find(" ") + 1  # whole words only, except at the text's own ends
+        last = len(piece) if number == SAMPLE_SLICES - 1 else piece.rfind(" ")
+        slices.append(piece[first:last] if first < last else piece)
     return "\n\n".join(slices)

@@ -1,0 +1,119 @@
+"""The verdict's parts: fused head (oracle: scikit-learn), whole-text profile, length pairs, spread samples, persistence."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tiny_models import FIXTURE_CORPUS
+from writing7.calibration.fused import FusedLogisticCalibrator
+from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, compression_sample
+from writing7.prepare.length_pairs import excerpts, length_pairs, nearest_other_author_books
+from writing7.text.chunks import spread_sample
+
+
+def book_texts():
+    from writing7.corpus import discover_books, read_book
+
+    return {book.book_id: read_book(book.path).text for book in discover_books(FIXTURE_CORPUS)}
+
+
+@pytest.fixture(scope="module")
+def profiler():
+    return TextProfiler().fit([text for book in book_texts().values() for text in excerpts(book, 500, 4)])
+
+
+def test_fused_head_matches_scikit_learn_on_standardised_features():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    labels = rng.random(300) < 0.5
+    features = rng.normal(size=(300, 4)) * [1.0, 5.0, 0.1, 2.0] + labels[:, None] * [1.0, 2.0, 0.05, 0.0]
+    head = FusedLogisticCalibrator(0.7).fit(features, labels)
+    scaled = StandardScaler().fit(features)
+    oracle = LogisticRegression(C=0.7, max_iter=2000).fit(scaled.transform(features), labels)
+    np.testing.assert_allclose(head.predict(features), oracle.predict_proba(scaled.transform(features))[:, 1], atol=1e-6)
+
+
+def test_contributions_plus_bias_reproduce_the_logit_and_survive_json():
+    rng = np.random.default_rng(1)
+    labels = rng.random(200) < 0.5
+    features = rng.normal(size=(200, 3)) + labels[:, None]
+    head = FusedLogisticCalibrator().fit(features, labels)
+    np.testing.assert_allclose(head.contributions(features).sum(axis=1) + head.intercept_, head.logit(features), atol=1e-9)
+    restored = FusedLogisticCalibrator.from_dict(json.loads(json.dumps(head.to_dict())))
+    np.testing.assert_allclose(restored.predict(features), head.predict(features), atol=1e-12)
+
+
+def test_fused_head_needs_both_classes():
+    with pytest.raises(ValueError, match="one class only"):
+        FusedLogisticCalibrator().fit(np.zeros((4, 2)), np.ones(4, bool))
+
+
+def test_profile_similarities_are_symmetric_and_maximal_for_a_text_with_itself(profiler):
+    texts = list(book_texts().values())[:3]
+    profiles = profiler.profile(texts)
+    forward = profiler.pair_features(profiles, np.array([0, 0, 1]), np.array([1, 2, 2]))
+    backward = profiler.pair_features(profiles, np.array([1, 2, 2]), np.array([0, 0, 1]))
+    np.testing.assert_allclose(forward, backward, atol=1e-9)
+    itself = profiler.pair_features(profiles, np.array([0]), np.array([0]))[0]
+    named = dict(zip(PAIR_FEATURE_NAMES, itself))
+    for name in ("char4_cosine", "char_wb_cosine", "word_cosine", "cosine_delta_300", "function_word_cosine", "rare_word_overlap"):
+        assert named[name] == pytest.approx(1.0, abs=1e-6), name
+        assert np.all(forward[:, PAIR_FEATURE_NAMES.index(name)] < named[name])
+    assert named["burrows_delta_300"] == pytest.approx(0.0) and named["compression_distance"] == 0.0
+    assert named["log_words"] == pytest.approx(np.log(len(texts[0].split())))
+
+
+def test_profiler_round_trips_through_its_folder(profiler, tmp_path):
+    profiler.save(tmp_path / "profile")
+    restored = TextProfiler.load(tmp_path / "profile")
+    texts = list(book_texts().values())[3:6]
+    first, second = np.array([0, 1]), np.array([2, 0])
+    np.testing.assert_allclose(restored.pair_features(restored.profile(texts), first, second),
+                               profiler.pair_features(profiler.profile(texts), first, second), atol=1e-9)
+
+
+def test_unfitted_profiler_and_foreign_folder_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="not fitted"):
+        TextProfiler().profile(["some text"])
+    with pytest.raises(FileNotFoundError, match="run `writing7 calibrate`"):
+        TextProfiler.load(tmp_path)
+
+
+def test_length_pairs_are_balanced_per_task_and_excerpts_have_the_length():
+    books = book_texts()
+    authors = {book: book.split("/")[0] for book in books}
+    pairs = length_pairs(books, authors, [], length="200", excerpts_per_book=4, max_pairs_per_kind=50, seed=0)
+    for task, positive in (("book", "same_book"), ("author", "same_author")):
+        mask, labels = pairs.task(task)
+        assert labels.sum() == (~labels).sum() > 0
+        kinds = np.array(pairs.kinds)[mask]
+        assert set(kinds) == {positive, "different"}
+    for kind, (first, second), text1, text2 in zip(pairs.kinds, pairs.books, pairs.texts1, pairs.texts2):
+        assert len(text1.split()) == len(text2.split()) == 200
+        assert (first == second) == (kind == "same_book") and text1 != text2
+        assert (authors[first] == authors[second]) == (kind != "different")
+
+
+def test_book_halves_need_long_books_and_cover_the_whole_text():
+    words = " ".join(f"w{i}" for i in range(5000))
+    first, second = excerpts(words, None, 2)
+    assert first.split()[0] == "w0" and second.split()[-1] == "w4999" and len(first.split()) + len(second.split()) == 5000
+    assert excerpts(" ".join(["w"] * 3000), None, 2) == []
+
+
+def test_nearest_other_author_books_never_pairs_an_author_with_itself():
+    centroids = {"a/1": np.array([1.0, 0.0]), "a/2": np.array([0.99, 0.14]), "b/1": np.array([0.9, 0.44]), "c/1": np.array([0.0, 1.0])}
+    authors = {book: book[0] for book in centroids}
+    pairs = nearest_other_author_books(centroids, authors, k=1)
+    assert ("a/1", "b/1") in pairs and ("a/2", "b/1") in pairs and all(authors[a] != authors[b] for a, b in pairs)
+
+
+def test_spread_samples_bound_the_size_and_reach_the_end():
+    text = " ".join(f"word{i}" for i in range(200_000))
+    sample = spread_sample(text, 50_000)
+    assert len(sample) <= 50_000 and "word0" in sample and "word199999" in sample
+    assert spread_sample("short text", 50_000) == "short text"
+    assert len(compression_sample(text)) <= 12_100
