@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from writing7.text.chunks import make_chunks, spread_sample
+from writing7.text.chunks import make_chunks
 from writing7.text.sentences import split_sentences
 
-MAX_READ_CHARACTERS = 2_000_000  # about 350,000 words: beyond it, passages are drawn from evenly spread slices
+SLICE_CHARACTERS = 4_000  # about 700 words: room for one window of 10 sentences wherever a slice falls
 PASSAGE_FEATURE_NAMES = ("book_mean", "book_max", "book_top_k_mean", "author_mean", "author_max", "author_top_k_mean", "centroid_cosine")
 
 
@@ -50,21 +50,40 @@ def document_chunks(text: str, settings: ChunkingSettings) -> list[str]:
     """At most ``settings.max_chunks`` passages spread evenly over ``text`` (the text itself when it is short).
 
     No stopword filter: the user chose the text, so every window counts; windows shorter than
-    ``min_chunk_chars`` are dropped unless nothing else remains.
+    ``min_chunk_chars`` are dropped unless nothing else remains. A text longer than
+    ``2 * max_chunks`` slices of :data:`SLICE_CHARACTERS` is not split into sentences whole: each
+    passage is the first full window of ``max_chunks`` evenly spaced slices, so choosing passages
+    costs the same for a chapter and for a 500,000-word book.
     """
     if not text.strip():
         raise ValueError("a text is empty: pass a text with at least one sentence")
     if len(text.split()) <= settings.single_passage_words:
         return [" ".join(text.split())]
-    text = spread_sample(text, MAX_READ_CHARACTERS)  # a very long text: sentences are split in evenly spread slices
-    sentences = split_sentences(text)
-    chunks = make_chunks(text, sentences, book_id="document", author="", chunk_size=settings.chunk_size,
-                         overlap=settings.chunk_size, min_chars=settings.min_chunk_chars, min_stopword_ratio=0.0)
-    texts = [chunk.text for chunk in chunks] or [" ".join(text.split())]
+    if len(text) > 2 * settings.max_chunks * SLICE_CHARACTERS:
+        starts = np.linspace(0, len(text) - SLICE_CHARACTERS, settings.max_chunks).astype(int)
+        passages = [_first_window(text[start:start + SLICE_CHARACTERS], settings, skip_first=start > 0) for start in starts]
+        return [passage for passage in passages if passage] or [" ".join(text[:SLICE_CHARACTERS].split())]
+    texts = _windows(text, settings) or [" ".join(text.split())]
     if len(texts) <= settings.max_chunks:
         return texts
     positions = np.linspace(0, len(texts) - 1, settings.max_chunks).round().astype(int)
     return [texts[position] for position in positions]
+
+
+def _windows(text: str, settings: ChunkingSettings) -> list[str]:
+    chunks = make_chunks(text, split_sentences(text), book_id="document", author="", chunk_size=settings.chunk_size,
+                         overlap=settings.chunk_size, min_chars=settings.min_chunk_chars, min_stopword_ratio=0.0)
+    return [chunk.text for chunk in chunks]
+
+
+def _first_window(piece: str, settings: ChunkingSettings, *, skip_first: bool) -> str:
+    """The first window of ``chunk_size`` whole sentences of a slice (its first sentence is cut when the slice starts mid-text)."""
+    sentences = split_sentences(piece)[1 if skip_first else 0:][: settings.chunk_size + 1]
+    if len(sentences) > settings.chunk_size:  # the last one may be cut by the slice's end
+        sentences = sentences[: settings.chunk_size]
+    if not sentences:
+        return ""
+    return " ".join(piece[sentences[0][0]:sentences[-1][1]].split())
 
 
 def passage_features(logits: np.ndarray, embeddings_a: np.ndarray, embeddings_b: np.ndarray, top_k: int) -> np.ndarray:
