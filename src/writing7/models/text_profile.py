@@ -27,6 +27,10 @@ Pair features (:data:`PAIR_FEATURE_NAMES`), each symmetric in the two texts:
   the training vocabulary (character and place names a book keeps using);
 - ``log_words``: ``log(min(words_a, words_b))``, the length covariate every fused head needs
   because every similarity above sharpens with length.
+
+Word-level features read every word of a text; the three n-gram spaces read at most
+:data:`MAX_NGRAM_CHARACTERS` of it, in evenly spread slices (n-gram profiles are stable long before
+35,000 words, and hashing a whole novel's character 2-5-grams costs seconds and gigabytes).
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ PAIR_FEATURE_NAMES = (
 PUNCTUATION_MARKS = (",", ";", ":", "!", "?", ".", "\"", "'", "-", "(", "\u2014")
 COMPRESSION_CHARS = 12_000  # zlib's window is 32 KiB: C(xy) only sees repeats across x and y within it
 HASHING_FEATURES = 1 << 20
-MAX_PROFILE_CHARACTERS = 2_000_000  # about 350,000 words; a longer text is profiled on evenly spread slices of it
+MAX_NGRAM_CHARACTERS = 200_000  # about 35,000 words: n-gram profiles of a longer text come from evenly spread slices of it
 MFW_SIZES = (300, 1000)
 FORMAT = "writing7-text-profile"
 VERSION = 1
@@ -166,11 +170,11 @@ class TextProfiler:
     def profile(self, texts: Sequence[str]) -> TextProfiles:
         """:class:`TextProfiles` of ``texts`` (cost linear in their length)."""
         self._check_fitted()
+        texts = list(texts)
         word_counts = np.array([len(text.split()) for text in texts], dtype=np.float64)  # words as a reader counts them
-        texts = [spread_sample(text, MAX_PROFILE_CHARACTERS) for text in texts]  # bounded work and memory per text
-        tokens = [words_of(text) for text in texts]
+        tokens = [words_of(text) for text in texts]  # word-level features read every word (cheap)
         lowered = [[word.lower() for word in words] for words in tokens]
-        vectors = {name: _weighted_tfidf(vectorizer.transform(texts), self.idf_[name]) for name, vectorizer in self._vectorizers.items()}
+        vectors = self._vectors([spread_sample(text, MAX_NGRAM_CHARACTERS) for text in texts])
         samples = [compression_sample(text) for text in texts]
         size = len(self.most_frequent_words_)
         return TextProfiles(
@@ -185,6 +189,15 @@ class TextProfiler:
             samples=samples, compressed=np.array([_compressed_size(sample) for sample in samples], dtype=np.float64),
             word_counts=word_counts,
         )
+
+    def _vectors(self, texts: list[str], group: int = 16) -> dict[str, sp.csr_matrix]:
+        """The hashed TF-IDF rows of ``texts``, ``group`` texts at a time (bounded memory for long texts)."""
+        rows: dict[str, list[sp.csr_matrix]] = {name: [sp.csr_matrix((0, HASHING_FEATURES), dtype=np.float32)] for name in self._vectorizers}
+        for start in range(0, len(texts), group):
+            block = texts[start:start + group]
+            for name, vectorizer in self._vectorizers.items():
+                rows[name].append(_weighted_tfidf(vectorizer.transform(block), self.idf_[name]))
+        return {name: sp.vstack(parts).tocsr() for name, parts in rows.items()}
 
     @staticmethod
     def _zscore(rows: list[np.ndarray], mean: np.ndarray, scale: np.ndarray, width: int) -> np.ndarray:
