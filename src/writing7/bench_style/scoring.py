@@ -1,7 +1,7 @@
 """Scoring passages with a trained :class:`~writing7.inference.matcher.Matcher`, and the per-author summary.
 
-The Matcher part is thin on purpose: every passage is paired with every reference chunk, scored by
-``style_similarity_batch`` and ``score_batch`` (``p_same_author``), and averaged per candidate
+The Matcher part is thin on purpose: every passage is paired with every reference chunk, scored once
+by ``score_batch`` (``style_similarity`` and ``p_same_author``), and averaged per candidate
 author; everything after that is the array math of :mod:`writing7.bench_style.measures`.
 """
 
@@ -19,9 +19,7 @@ ROW_KINDS = ("imitation", "neutral", "control")
 
 
 class PairScorer(Protocol):
-    """The two Matcher methods the benchmark uses."""
-
-    def style_similarity_batch(self, pairs: Sequence[tuple[str, str]]) -> list[float]: ...
+    """The Matcher method the benchmark uses."""
 
     def score_batch(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]: ...
 
@@ -42,8 +40,9 @@ def score_passages(matcher: PairScorer, passages: Sequence[str], references: Seq
     """Score every (passage, reference) pair and average per candidate author."""
     pairs = [(passage, reference) for passage in passages for reference in references]
     shape = (len(passages), len(references))
-    similarity = np.asarray(matcher.style_similarity_batch(pairs), dtype=float).reshape(shape)
-    p_same_author = np.asarray([result["p_same_author"] for result in matcher.score_batch(pairs)], dtype=float).reshape(shape)
+    results = matcher.score_batch(pairs)
+    similarity = np.asarray([result["style_similarity"] for result in results], dtype=float).reshape(shape)
+    p_same_author = np.asarray([result["p_same_author"] for result in results], dtype=float).reshape(shape)
     return PassageScores(measures.author_means(similarity, reference_authors, candidates),
                          measures.author_means(p_same_author, reference_authors, candidates))
 

@@ -41,13 +41,26 @@ def scored_examples(artifacts: Path) -> list[ScoredExample]:
     examples = []
     for kind, pair_type in (("same book", "positive"), ("different authors", "negative")):
         row = _first(test, pair_type)
-        examples.append(ScoredExample(
-            kind, row["text1"], row["text2"], row["book1"], row["book2"],
-            matcher.score(row["text1"], row["text2"]), matcher.style_similarity(row["text1"], row["text2"]),
-        ))
+        score = matcher.score(row["text1"], row["text2"])
+        examples.append(ScoredExample(kind, row["text1"], row["text2"], row["book1"], row["book2"], score, score["style_similarity"]))
     return examples
 
 
 def evaluation_table(artifacts: Path) -> str:
-    report = ArtifactLayout(Path(artifacts)).reports / "evaluation.md"
-    return report.read_text(encoding="utf-8") if report.is_file() else f"(no evaluation report at {report}: run `writing7 evaluate`)"
+    """Test AUC / ECE by length: the verdict next to every baseline (``evaluation_lengths.json``), else the passage report."""
+    import json
+
+    reports = ArtifactLayout(Path(artifacts)).reports
+    lengths = reports / "evaluation_lengths.json"
+    if not lengths.is_file():
+        report = reports / "evaluation.md"
+        return report.read_text(encoding="utf-8") if report.is_file() else f"(no evaluation report in {reports}: run `writing7 evaluate`)"
+    by_length = json.loads(lengths.read_text(encoding="utf-8"))["lengths"]
+    systems = list(next(iter(by_length.values()))["book"]["systems"])
+    lines = ["test authors, AUC / ECE by length (reports/evaluation_lengths.md has every PAN metric)",
+             "| words | task | " + " | ".join(systems) + " |", "|---|---|" + "---|" * len(systems)]
+    for length, tasks in by_length.items():
+        for task in ("book", "author"):
+            cells = [f"{metrics['auc_ranking']:.3f} / {metrics['ece']:.3f}" for metrics in tasks[task]["systems"].values()]
+            lines.append(f"| {length} | {task} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

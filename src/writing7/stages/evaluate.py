@@ -33,6 +33,9 @@ from writing7.stages.calibrate import load_pair_split, read_jsonl
 from writing7.stages.score_pairs import read_pan_pairs
 
 logger = logging.getLogger(__name__)
+PRIOR_NOTE = ("model (calibrated) is the verdict, whose probabilities are for an even prior (it is fitted on balanced pairs); "
+              "this split's book task has about 1/3 positives and its author task about 1/5, so its ECE here mixes that prior "
+              "shift with miscalibration: read its AUC here, and its ECE in evaluation_lengths.md (balanced tasks)")
 STAGE = "evaluate"
 REPORT_JSON, REPORT_MARKDOWN, PLOTS_DIR, MANIFEST_FILE = "evaluation.json", "evaluation.md", "evaluation_plots", "evaluation_manifest.json"
 TOPIC_NOTE = ("topic: probabilities come from the book calibration, fitted at the book task's share of positives; the topic task has "
@@ -216,6 +219,8 @@ def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifes
     tasks, task_outputs, verdict = evaluate_pairs(cfg, pairs, model, calibration, baselines, model_dir)
     if "topic" in tasks:
         notes.append(TOPIC_NOTE)
+    if not cfg.pairs:
+        notes.append(PRIOR_NOTE)
     report = {"stage": STAGE, "source": pairs.source, "model": dict(model.info), "calibration": calibration_summary(calibration),
               "baselines": baseline_info, "tasks": tasks, "notes": notes, "plots": []}
     if cfg.plots:
