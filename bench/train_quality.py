@@ -72,7 +72,7 @@ def main() -> None:
         }
     counts = {task: f"{int(tasks[task].labels.sum())} pos / {int((~tasks[task].labels).sum())} neg" for task in tasks}
     print(f"{args.split} split: book {counts['book']}, author {counts['author']}  ({time.perf_counter() - started:.0f} s)")
-    print(f"| system | book AUC | author AUC |\n|---|---|---|")
+    print("| system | book AUC | author AUC |\n|---|---|---|")
     for name, row in table.items():
         print(f"| {name} | {row['book']:.3f} | {row['author']:.3f} |")
     if args.output:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_NAME = "manifest.json"
-# Files later stages add next to a trained model (calibrate, calibrate-documents). They are not part of the
+# Files later stages add next to a trained model (calibrate and its verdict). They are not part of the
 # model's hash, so calibrating never makes `train` stale and the model hashes the same before and after.
 MODEL_SIDECAR_FILES = (
     "calibration.json", "style_calibration.json", "calibration_manifest.json",

@@ -54,7 +54,6 @@ max_chunks_per_book = 6
 held_out_per_book = 1
 
 [inference]
-documents_per_book = 2
 max_chunks_per_document = 4
 """)
     return path

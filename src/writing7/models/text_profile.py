@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
@@ -48,8 +47,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from writing7.models.function_words import FUNCTION_WORDS
-from writing7.text.chunks import spread_sample
 from writing7.models.style_features import WORD_PATTERN, _inverse_document_frequency, _mean_and_scale, _weighted_tfidf
+from writing7.text.chunks import spread_sample
 
 PAIR_FEATURE_NAMES = (
     "char4_cosine", "char_wb_cosine", "word_cosine", "cosine_delta_300", "cosine_delta_1000", "burrows_delta_300",
