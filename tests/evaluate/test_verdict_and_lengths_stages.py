@@ -33,7 +33,9 @@ def test_verdict_writes_heads_per_task_and_band_and_skips_when_current(fitted: P
     assert manifest.stats["fit_corpora"] == [] and manifest.stats["pairs"]["200"] > 0
     fit = load_fit_features(model_dir / FIT_FEATURES_FILE)
     pairs, features = fit["200"]
-    assert features.values.shape == (len(pairs.kinds), len(FEATURE_NAMES)) and np.all(features.words == 200)
+    assert features.values.shape == (len(pairs.kinds), len(FEATURE_NAMES))
+    cut = np.all(features.words == 200, axis=1)  # 200-word cuts of the books, then the pair dataset's own passages
+    assert cut.any() and not cut.all() and set(pairs.kinds[np.argmin(cut):]) <= {"same_book", "same_author", "different"}
     written = (model_dir / VERDICT_FILE).stat().st_mtime_ns
     verdict.run(CONFIG, corpus=FIXTURE_CORPUS, artifacts=fitted)
     assert (model_dir / VERDICT_FILE).stat().st_mtime_ns == written, "a current verdict is skipped"

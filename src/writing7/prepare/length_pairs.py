@@ -39,6 +39,10 @@ class LengthPairs:
     kinds: list[str]  # "same_book" | "same_author" | "different"
     books: list[tuple[str, str]]
 
+    def merged(self, other: LengthPairs) -> LengthPairs:
+        """These pairs followed by ``other``'s (same length label as these)."""
+        return LengthPairs(self.length, self.texts1 + other.texts1, self.texts2 + other.texts2, self.kinds + other.kinds, self.books + other.books)
+
     def task(self, task: str) -> tuple[np.ndarray, np.ndarray]:
         """``(mask over pairs, labels of the masked pairs)`` of ``task`` ("book" or "author"), balanced."""
         kinds = np.array(self.kinds)

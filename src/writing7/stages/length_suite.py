@@ -142,6 +142,23 @@ def fill_books(authors: dict[str, str], count: int, seed: int, *, per_author: in
     return chosen
 
 
+PAIR_KINDS = {"positive": "same_book", "same_author": "same_author", "negative": "different"}
+
+
+def dataset_passage_pairs(processed: Path, split: str, *, seed: int) -> LengthPairs:
+    """``split``'s pairs of ``data/processed`` (sentence-window passages of ~190 words, negatives half hard) as
+    passage-length pairs, the different-author pairs shuffled so that a task's balanced selection mixes their kinds."""
+    from writing7.stages.calibrate import load_pair_split
+
+    columns = load_pair_split(processed, split)
+    rows = list(zip(columns["text1"], columns["text2"], columns["pair_type"], columns["book1"], columns["book2"]))
+    negatives = [row for row in rows if row[2] == "negative"]
+    np.random.default_rng(seed).shuffle(negatives)
+    rows = [row for row in rows if row[2] != "negative"] + negatives
+    return LengthPairs("200", [row[0] for row in rows], [row[1] for row in rows], [PAIR_KINDS[row[2]] for row in rows],
+                       [(row[3], row[4]) for row in rows])
+
+
 def training_excerpts(corpus: Path, processed: Path, *, words: int = 2_000, per_book: int = 8) -> list[str]:
     """Excerpts of the training split's books: what the text profiler's idf, MFW and z-scores are fitted on."""
     from writing7.prepare.length_pairs import excerpts

@@ -2,9 +2,11 @@
 
 1. The text profiler's corpus statistics (idf, MFW, z-scores, vocabulary) are fitted on excerpts of
    the *training* split's books.
-2. Validation books (authors the encoder never saw) are cut into pairs at 200, 1,000, 5,000 words and
-   whole halves (:mod:`writing7.stages.length_suite`); every pair goes through exactly the inference
-   path (:class:`~writing7.inference.verdict.VerdictFeaturizer`).
+2. Validation books (authors the encoder never saw; plus ``fit_corpora`` books) are cut into pairs at
+   200, 1,000, 5,000 words and whole halves (:mod:`writing7.stages.length_suite`); the 200-word pairs
+   are joined by the pair dataset's validation pairs (its sentence windows and mined negatives: what
+   ``evaluate`` reads on the passage split). Every pair goes through exactly the inference path
+   (:class:`~writing7.inference.verdict.VerdictFeaturizer`).
 3. One fused logistic head per task and length band is fitted on them, with its PAN threshold and
    abstention band, and written with the profiler as ``verdict.json`` + ``text_profile/`` in the model
    folder with the fitting pairs' features (``verdict_fit.npz``, which ``evaluate`` calibrates the baselines
@@ -26,7 +28,7 @@ from writing7.inference.documents import ChunkingSettings
 from writing7.inference.verdict import PROFILE_DIRECTORY, TASKS, VERDICT_FILE, PairFeatures, Verdict, VerdictFeaturizer, band_of, fit_band_heads
 from writing7.models.text_profile import TextProfiler
 from writing7.prepare.length_pairs import LENGTHS, LengthPairs
-from writing7.stages.length_suite import base_encoder, suite, training_excerpts
+from writing7.stages.length_suite import base_encoder, dataset_passage_pairs, suite, training_excerpts
 
 logger = logging.getLogger(__name__)
 STAGE = "calibrate-verdict"
@@ -122,6 +124,8 @@ def run(cfg: CalibrateConfig, *, corpus: Path, artifacts: Path, force: bool = Fa
     model = MatcherModel.load(model_dir, device=device)
     pairs = suite(corpus, processed, "validation", max_pairs_per_kind=cfg.verdict_pairs_per_kind, seed=cfg.seed,
                   encoder=base_encoder(model.info, str(model.device)), fit_corpora=cfg.fit_corpora, max_books=cfg.verdict_max_books)
+    if "200" in pairs:  # the passage band also learns the pair dataset's sentence windows and mined negatives
+        pairs["200"] = pairs["200"].merged(dataset_passage_pairs(processed, "validation", seed=cfg.seed))
     featurizer = VerdictFeaturizer(model, profiler, chunking_settings(cfg), batch_size=cfg.batch_size)
     features = suite_features(featurizer, pairs)
     verdict = fit_verdict(cfg, pairs, features, profiler)
