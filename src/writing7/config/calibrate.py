@@ -35,6 +35,8 @@ class CalibrateConfig(StageConfig):
     verdict_pairs_per_kind: int = option(400, "Validation pairs per kind (same book, same author, different) and length to fit the verdict on.")
     fit_corpora: list = option([], "More corpus folders ({author}/{title}.txt) by authors outside the pair dataset: their books join "
                                    "the validation books to fit the verdict (never the test split). More unseen authors, steadier weights.")
+    fit_corpora_lengths: list = option(["200", "1000", "5000", "book"], "Suite lengths whose fitting pairs include the fit corpora "
+                                        "(others use the validation split alone): 200, 1000, 5000, book.")
     verdict_max_books: int = option(120, "At most this many books (the validation split's first, then fit-corpus books) are cut "
                                          "into the verdict's fitting pairs: encoding time grows with it.")
     verdict_inverse_regularisation: float = option(1.0, "C of the fused heads' L2 logistic regressions (smaller = smoother weights).")
@@ -45,6 +47,9 @@ class CalibrateConfig(StageConfig):
         self.require_positive("batch_size", "style_prior_strength", "passage_sentences", "single_passage_words",
                               "max_chunks_per_document", "top_k", "verdict_pairs_per_kind", "verdict_max_books", "verdict_inverse_regularisation")
         self.require_non_negative("min_chunk_chars")
+        unknown = [length for length in self.fit_corpora_lengths if length not in ("200", "1000", "5000", "book")]
+        if unknown:
+            self.fail("fit_corpora_lengths", f"has unknown length(s) {', '.join(map(str, unknown))}", "use some of: 200, 1000, 5000, book")
         self.require_non_negative("max_pairs")
         if not 0 <= self.max_band_fraction < 1:
             self.fail("max_band_fraction", "must be in [0, 1)", "set it to 0 (no abstention) or a fraction below 1, e.g. 0.3")

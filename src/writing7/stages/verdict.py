@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 STAGE = "calibrate-verdict"
 MANIFEST_FILE = "verdict_manifest.json"
 VERDICT_CONFIG_FIELDS = ("passage_sentences", "single_passage_words", "min_chunk_chars", "max_chunks_per_document", "top_k",
-                         "verdict_pairs_per_kind", "verdict_max_books", "verdict_inverse_regularisation", "fit_corpora", "target_metric", "max_band_fraction", "seed", "batch_size")
+                         "verdict_pairs_per_kind", "verdict_max_books", "fit_corpora_lengths", "verdict_inverse_regularisation", "fit_corpora", "target_metric", "max_band_fraction", "seed", "batch_size")
 
 
 def chunking_settings(cfg: CalibrateConfig) -> ChunkingSettings:
@@ -122,8 +122,13 @@ def run(cfg: CalibrateConfig, *, corpus: Path, artifacts: Path, force: bool = Fa
     logger.info("verdict: fitting the text profiler on the training books")
     profiler = TextProfiler().fit(training_excerpts(corpus, processed))
     model = MatcherModel.load(model_dir, device=device)
-    pairs = suite(corpus, processed, "validation", max_pairs_per_kind=cfg.verdict_pairs_per_kind, seed=cfg.seed,
-                  encoder=base_encoder(model.info, str(model.device)), fit_corpora=cfg.fit_corpora, max_books=cfg.verdict_max_books)
+    encoder = base_encoder(model.info, str(model.device))
+    widened = tuple(length for length in LENGTHS if length in cfg.fit_corpora_lengths) if cfg.fit_corpora else ()
+    pairs = {**suite(corpus, processed, "validation", max_pairs_per_kind=cfg.verdict_pairs_per_kind, seed=cfg.seed, encoder=encoder,
+                     lengths=tuple(length for length in LENGTHS if length not in widened)),
+             **(suite(corpus, processed, "validation", max_pairs_per_kind=cfg.verdict_pairs_per_kind, seed=cfg.seed, encoder=encoder,
+                      fit_corpora=cfg.fit_corpora, max_books=cfg.verdict_max_books, lengths=widened) if widened else {})}
+    pairs = {length: pairs[length] for length in LENGTHS if length in pairs}
     if "200" in pairs:  # the passage band also learns the pair dataset's sentence windows and mined negatives
         pairs["200"] = pairs["200"].merged(dataset_passage_pairs(processed, "validation", seed=cfg.seed))
     featurizer = VerdictFeaturizer(model, profiler, chunking_settings(cfg), batch_size=cfg.batch_size)
