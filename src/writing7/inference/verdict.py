@@ -31,6 +31,7 @@ import numpy as np
 
 from writing7.artifacts import atomic_write_json
 from writing7.calibration.fused import FusedLogisticCalibrator
+from writing7.calibration.scoring import unique_texts
 from writing7.calibration.threshold import ThresholdCalibrator
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
 from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler
@@ -81,12 +82,7 @@ class VerdictFeaturizer:
         """Each distinct text is cut, encoded and profiled once, however many pairs it is in."""
         if len(texts1) != len(texts2):
             raise ValueError(f"{len(texts1)} first texts but {len(texts2)} second texts: pairs need one of each")
-        position: dict[str, int] = {}
-        for text in (*texts1, *texts2):
-            position.setdefault(text, len(position))
-        distinct = list(position)
-        first = np.array([position[text] for text in texts1], dtype=np.int64)
-        second = np.array([position[text] for text in texts2], dtype=np.int64)
+        distinct, first, second = unique_texts(texts1, texts2)
         passages = [document_chunks(text, self.settings) for text in distinct]
         offsets = np.cumsum([0] + [len(group) for group in passages])  # (distinct + 1,)
         flat = [passage for group in passages for passage in group]
@@ -145,19 +141,17 @@ class Verdict:
         return bands[min(bands, key=lambda name: abs(order.index(name) - order.index(wanted)))]
 
     def predict(self, task: str, features: PairFeatures) -> dict[str, np.ndarray]:
-        """``{"p", "decision", "abstained", "pan", "logit"}`` arrays for ``task`` on every pair."""
+        """``{"p", "decision", "abstained", "pan", "logit"}`` arrays for ``task`` on every pair (each through its band's head)."""
         n = len(features.values)
         result = {"p": np.zeros(n), "logit": np.zeros(n), "decision": np.zeros(n, bool), "abstained": np.zeros(n, bool), "pan": np.zeros(n)}
-        for index, words in enumerate(features.shorter_words):
-            head = self.head(task, words)
-            row = features.values[index:index + 1]
-            result["logit"][index] = head.scaler.logit(row)[0]
-            result["p"][index] = head.scaler.predict(row)[0]
-        for index, words in enumerate(features.shorter_words):
-            decision = self.head(task, words).decision
-            decided, abstained = decision.decide(result["p"][index:index + 1])
-            result["decision"][index], result["abstained"][index] = bool(decided[0]), bool(abstained[0])
-            result["pan"][index] = float(decision.predict(result["p"][index:index + 1])[0])
+        bands = np.array([band_of(words) for words in features.shorter_words])
+        for band in set(bands.tolist()):
+            rows = np.flatnonzero(bands == band)
+            head = self.head(task, features.shorter_words[rows[0]])
+            result["logit"][rows] = head.scaler.logit(features.values[rows])
+            result["p"][rows] = head.scaler.predict(features.values[rows])
+            result["decision"][rows], result["abstained"][rows] = head.decision.decide(result["p"][rows])
+            result["pan"][rows] = head.decision.predict(result["p"][rows])
         return result
 
     def contributions(self, task: str, features: PairFeatures, index: int) -> dict[str, Any]:
