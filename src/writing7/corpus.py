@@ -8,14 +8,19 @@ under the corpus root has no author folder; it becomes its own author (author = 
 stem, id ``stem/stem``) with a warning, so that it can never make a false same-author pair. Files
 and folders whose names start with ``.`` are ignored; :func:`folders_without_books` lists the
 folders that hold no ``.txt`` file, for the standardize report.
+
+Several corpus folders read as one (:func:`discover_corpora`): an author folder found in two of them
+is one author; a book id found twice is read from the first folder that has it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from writing7.artifacts import hash_tree, require_input
 from writing7.text.standardize import MIN_BOOK_CHARS, MIN_KEPT_FRACTION, StandardizedBook, standardize_bytes
 
 logger = logging.getLogger(__name__)
@@ -63,6 +68,44 @@ def discover_books(corpus: Path) -> list[BookFile]:
             "(or fetch some with `writing7 ingest gutenberg --ids ...`)"
         )
     return sorted((_book_file(corpus, path) for path in paths), key=lambda book: book.book_id)
+
+
+def corpus_folders(corpus: Path | str | Sequence[Path | str]) -> tuple[Path, ...]:
+    """``corpus`` as a tuple of folders: one folder, or several read as one corpus."""
+    if isinstance(corpus, (str, Path)):
+        return (Path(corpus),)
+    return tuple(Path(folder) for folder in corpus)
+
+
+def corpus_inputs(corpus: Path | str | Sequence[Path | str]) -> tuple[tuple[Path, ...], dict[str, str]]:
+    """The folders of ``corpus`` (each must exist: one line naming it otherwise) and their manifest inputs: the hash of
+    each folder's ``.txt`` files, ``"corpus"`` for the first and ``"corpus 2"``, ``"corpus 3"``, ... for the others."""
+    folders = tuple(require_input(folder, stage="ingest", what="corpus directory") for folder in corpus_folders(corpus))
+    return folders, {"corpus" if position == 0 else f"corpus {position + 1}": hash_tree(folder, suffixes=(".txt",))
+                     for position, folder in enumerate(folders)}
+
+
+def discover_corpora(corpus: Path | str | Sequence[Path | str]) -> list[BookFile]:
+    """:func:`discover_books` of every folder of ``corpus``, sorted by id; a book id found in two folders comes
+    from the first (with a warning: the same file twice would make a "same book" pair of a book with itself)."""
+    books: dict[str, BookFile] = {}
+    for folder in corpus_folders(corpus):
+        for book in discover_books(folder):
+            if book.book_id in books:
+                logger.warning("%s is also in %s: reading it from there only", book.path, books[book.book_id].path)
+                continue
+            books[book.book_id] = book
+    return sorted(books.values(), key=lambda book: book.book_id)
+
+
+def first_corpus_of_authors(corpus: Path | str | Sequence[Path | str]) -> dict[str, int]:
+    """``{author: index of the first folder of corpus holding one of their books}`` (prepare splits each folder's
+    authors on their own, so adding a folder never moves an earlier folder's authors between splits)."""
+    first: dict[str, int] = {}
+    for position, folder in enumerate(corpus_folders(corpus)):
+        for book in discover_books(folder):
+            first.setdefault(book.author, position)
+    return first
 
 
 def folders_without_books(corpus: Path) -> list[str]:

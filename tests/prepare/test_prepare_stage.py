@@ -110,3 +110,20 @@ def test_no_training_examples_names_the_thresholds(small_config, fixture_corpus_
 def test_too_few_authors(small_config, fixture_corpus_source, tmp_path):
     with pytest.raises(ValueError, match=r"too few authors to split by author: 2 authors"):
         run(small_config(max_books=4), corpus=fixture_corpus_source, artifacts=tmp_path)
+
+
+def split_of_authors(artifacts):
+    return {author: name for name, split in load(artifacts).items() for author in set(split["author1"]) | set(split["author2"])}
+
+
+def test_several_corpus_folders_read_as_one_and_split_on_their_own(small_config, fixture_corpus_source, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    authors = sorted(path.name for path in fixture_corpus_source.iterdir() if path.is_dir())
+    for position, author in enumerate(authors):
+        shutil.copytree(fixture_corpus_source / author, (first if position < 6 else second) / author)
+    run(small_config(), corpus=first, artifacts=tmp_path / "alone")
+    manifest_both = run(small_config(), corpus=(first, second), artifacts=tmp_path / "both")
+    alone, both = split_of_authors(tmp_path / "alone"), split_of_authors(tmp_path / "both")
+    assert manifest_both.stats["books_used"] == 18
+    assert {author: both[author] for author in alone} == alone  # the second folder moves no author of the first
+    assert {both[author] for author in authors[6:]} == {"train"}  # 3 authors: too few to split, all trained on

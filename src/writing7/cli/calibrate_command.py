@@ -14,7 +14,8 @@ from writing7.cli.common import user_errors
 @app.command("calibrate")
 @user_errors
 def calibrate(
-    corpus: Path = typer.Option(..., "--corpus", help="The corpus the pair dataset was prepared from (AUTHOR/TITLE.txt): the verdict reads whole books."),
+    corpus: list[Path] = typer.Option(..., "--corpus", help="The corpus the pair dataset was prepared from (AUTHOR/TITLE.txt; every folder "
+                                      "given to prepare): the verdict reads whole books."),
     fit_corpus: list[Path] = typer.Option(None, "--fit-corpus", help="More books by authors outside the pair dataset to fit the "
                                                                       "verdict on (repeatable); never used for the test split."),
     artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts)."),
@@ -35,7 +36,7 @@ def calibrate(
                                fit_corpora=[str(folder) for folder in fit_corpus] if fit_corpus else None)
     root = ArtifactLayout.from_env(artifacts).root
     manifest = run(cfg, artifacts=root, force=force)
-    fitted = verdict.run(cfg, corpus=corpus, artifacts=root, force=force)
+    fitted = verdict.run(cfg, corpus=tuple(corpus), artifacts=root, force=force)
     for task in ("book", "author"):
         stats = manifest.stats[task]
         low, high = stats["band"]

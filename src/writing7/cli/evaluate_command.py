@@ -18,7 +18,7 @@ def evaluate(
     config: Path = typer.Option(None, "--config", help="TOML file with an [evaluate] table."),
     pairs: Path = typer.Option(None, "--pairs", help="PAN-format pairs JSONL ({\"id\", \"pair\": [t1, t2]}) instead of the test split."),
     truth: Path = typer.Option(None, "--truth", help="PAN-format truth JSONL ({\"id\", \"same\": bool}) for --pairs."),
-    corpus: Path = typer.Option(None, "--corpus", help="The corpus the pair dataset was prepared from: adds the evaluation by length "
+    corpus: list[Path] = typer.Option(None, "--corpus", help="The corpus the pair dataset was prepared from: adds the evaluation by length "
                                                        "(200, 1,000, 5,000 words, whole halves) on the test split's books."),
     max_pairs: int = typer.Option(None, "--max-pairs", help="Use at most this many pairs per split (0 = all)."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the PNG plots."),
@@ -39,10 +39,10 @@ def evaluate(
     typer.echo(f"evaluated {manifest.stats['source']}")
     typer.echo(compact_text_table(manifest.stats["summary"]))
     typer.echo(f"report: {layout.reports / REPORT_JSON}")
-    if corpus is not None:
+    if corpus:
         from writing7.stages import evaluate_lengths
 
-        lengths = evaluate_lengths.run(cfg, corpus=corpus, artifacts=layout.root, force=force)
+        lengths = evaluate_lengths.run(cfg, corpus=tuple(corpus), artifacts=layout.root, force=force)
         for length, tasks in lengths.stats["auc"].items():
             for task, systems in tasks.items():
                 typer.echo(f"{length:>5} words {task:6s} AUC " + "  ".join(f"{name} {value:.3f}" for name, value in systems.items()))

@@ -131,7 +131,7 @@ def compare(
 @app.command("index")
 @user_errors
 def index(
-    corpus: Path = typer.Option(..., "--corpus", help="Library of books to index (AUTHOR/TITLE.txt)."),
+    corpus: list[Path] = typer.Option(..., "--corpus", help="Library of books to index (AUTHOR/TITLE.txt); repeat it for several folders."),
     model: Path = MODEL,
     out: Path = typer.Option(None, "--out", help="Index folder (default $WRITING7_ARTIFACTS/index)."),
     backend: str = typer.Option(None, "--backend", help="numpy (exact matrix product) or faiss."),
@@ -145,7 +145,7 @@ def index(
 
     layout = ArtifactLayout.from_env()
     cfg = IndexConfig.load(config, backend=backend, max_chunks_per_book=max_chunks_per_book)
-    manifest = run(cfg, corpus=corpus, model_dir=model or layout.bi_encoder, out=out or layout.index, force=force)
+    manifest = run(cfg, corpus=tuple(corpus), model_dir=model or layout.bi_encoder, out=out or layout.index, force=force)
     stats = manifest.stats
     typer.echo(f"index: {stats['books']} books, {stats['chunks']} chunks, {stats['held_out']} held-out queries -> {out or layout.index}")
 

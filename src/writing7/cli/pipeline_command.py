@@ -21,7 +21,7 @@ def _print_outcome(outcome: StageOutcome) -> None:
 @app.command()
 @user_errors
 def pipeline(
-    corpus: Path = typer.Option(..., "--corpus", help="Folder of {author}/{title}.txt books."),
+    corpus: list[Path] = typer.Option(..., "--corpus", help="Folder of {author}/{title}.txt books; repeat it to read several folders as one corpus."),
     artifacts: Path = typer.Option(None, "--artifacts", envvar="WRITING7_ARTIFACTS", help="Artifacts directory [default: ./artifacts]."),
     config: Path = typer.Option(None, "--config", help="TOML file with a table per stage (see `writing7 config show`)."),
     from_stage: str = typer.Option(None, "--from", help=f"First stage to run: {', '.join(STAGES)}."),
@@ -33,7 +33,7 @@ def pipeline(
 ) -> None:
     """Run standardize, prepare, train-teacher (when distilling), train -> calibrate -> evaluate -> index, skipping current stages."""
     layout = ArtifactLayout.from_env(artifacts)
-    request = PipelineRequest(corpus=corpus, artifacts=layout.root, config_file=config, force=force, force_sharded=force_sharded,
+    request = PipelineRequest(corpus=tuple(corpus), artifacts=layout.root, config_file=config, force=force, force_sharded=force_sharded,
                               fit_corpora=tuple(str(folder) for folder in fit_corpus or ()))
     stages = select_stages(from_stage, to_stage)
     typer.echo(f"  {'stage':<14} {'status':<10} {'seconds':>9}  key metric", err=True)

@@ -33,7 +33,8 @@ def _summary(stats: dict[str, Any]) -> list[str]:
 @app.command("prepare")
 @user_errors
 def prepare(
-    corpus: Path = typer.Option(..., "--corpus", help="Folder of raw books laid out as AUTHOR/TITLE.txt."),
+    corpus: list[Path] = typer.Option(..., "--corpus", help="Folder of raw books laid out as AUTHOR/TITLE.txt; repeat it to read several "
+                                      "folders as one corpus (each folder's authors are split on their own)."),
     artifacts: Path | None = typer.Option(None, "--artifacts", help="Artifacts root (default: $WRITING7_ARTIFACTS or ./artifacts)."),
     config: Path | None = typer.Option(None, "--config", help="TOML file; its \\[prepare] table sets defaults."),
     force: bool = typer.Option(False, "--force", help="Redo even when the output is current."),
@@ -80,6 +81,6 @@ def prepare(
         sharded_switch_threshold=sharded_switch_threshold, books_per_shard=books_per_shard, ray_address=ray_address,
         shard_wait_timeout_s=shard_wait_timeout_s, shard_max_retries=shard_max_retries,
     )
-    manifest = run(cfg, corpus=corpus, artifacts=artifacts, force=force)
+    manifest = run(cfg, corpus=tuple(corpus), artifacts=artifacts, force=force)
     for line in _summary(manifest.stats):
         typer.echo(line)

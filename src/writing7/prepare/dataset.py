@@ -10,7 +10,7 @@ pairs, dataset (HF conversion); each is timed by a :class:`~writing7.prepare.pha
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from writing7.prepare.export import to_dataset
 from writing7.prepare.neighbours import neighbour_books
 from writing7.prepare.pairs import PairCounts, SplitBooks, make_pairs, pair_type_counts
 from writing7.prepare.phases import PhaseTimer
-from writing7.prepare.splits import SPLITS, split_authors
+from writing7.prepare.splits import SPLITS, split_authors_by_corpus
 from writing7.prepare.topics import assign_topics
 from writing7.text.chunks import sample_chunks
 
@@ -89,13 +89,15 @@ def _split_books(books: Sequence[BookChunks], topics: list[np.ndarray], members:
 
 
 def build_dataset(
-    book_chunks: Sequence[BookChunks], cfg: PrepareConfig, *, encoder: ChunkEncoder | None = None, timer: PhaseTimer | None = None
+    book_chunks: Sequence[BookChunks], cfg: PrepareConfig, *, encoder: ChunkEncoder | None = None, timer: PhaseTimer | None = None,
+    corpus_of_author: Mapping[str, int] | None = None,
 ) -> tuple[DatasetDict, dict[str, Any]]:
     """The pair ``DatasetDict`` (train / validation / test) and its stats for the manifest.
 
     ``book_chunks`` may come in any order (they are sorted by book id, so shards can be merged in
     any order); ``encoder`` defaults to ``cfg.embed_model``; ``timer`` collects seconds and peak
-    RSS per phase.
+    RSS per phase; ``corpus_of_author`` (author -> corpus folder index) splits each folder's authors
+    on their own (:func:`~writing7.prepare.splits.split_authors_by_corpus`; default: one folder).
     """
     timer = timer or PhaseTimer()
     book_chunks = sorted(book_chunks, key=lambda book: book.book_id)
@@ -103,7 +105,8 @@ def build_dataset(
     with timer.phase("dedup"):
         books = _dedup(book_chunks, cfg, stats)
     with timer.phase("split"):
-        assignment = split_authors(Counter(book.author for book in books), train_ratio=cfg.train_ratio, val_ratio=cfg.val_ratio, seed=cfg.seed)
+        assignment = split_authors_by_corpus(Counter(book.author for book in books), corpus_of_author or {},
+                                             train_ratio=cfg.train_ratio, val_ratio=cfg.val_ratio, seed=cfg.seed)
         members = {split: [i for i, book in enumerate(books) if assignment[book.author] == split] for split in SPLITS}
     with timer.phase("embed"):
         encoder = encoder or ChunkEncoder.load(cfg.embed_model, device=cfg.device, max_seq_length=cfg.max_seq_length, precision=cfg.embed_precision)

@@ -7,14 +7,21 @@ level). So the smallest corpus that splits is 6 authors, 3 of them with 2+ books
 Assignment, deterministic for a seed: one author with 2+ books is drawn (seeded) for validation,
 one for test and one for train; all remaining authors are shuffled together and fill validation
 and test up to ``max(2, round(ratio * authors))`` each; train takes the rest.
+
+Several corpus folders (:func:`split_authors_by_corpus`): each folder's authors are split on their own, in
+folder order, so adding a folder never moves an earlier folder's authors (the first folder's test
+authors stay the same, and results stay comparable). A folder whose authors are too few to split goes
+to train whole.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import numpy as np
 
+logger = logging.getLogger(__name__)
 SPLITS = ("train", "validation", "test")
 MIN_AUTHORS_PER_SPLIT = 2
 
@@ -48,4 +55,24 @@ def split_authors(books_per_author: Mapping[str, int], *, train_ratio: float, va
         assignment.update({author: split for author in rest[:taken]})
         rest = rest[taken:]
     assignment.update({author: "train" for author in rest})
+    return assignment
+
+
+def split_authors_by_corpus(books_per_author: Mapping[str, int], corpus_of_author: Mapping[str, int], *, train_ratio: float,
+                            val_ratio: float, seed: int) -> dict[str, str]:
+    """:func:`split_authors` on each corpus folder's authors (``corpus_of_author``: author -> folder index, default 0).
+
+    The first folder must split (the error says how to fix it); a later folder too small to split goes to train whole.
+    """
+    assignment: dict[str, str] = {}
+    for corpus in sorted({corpus_of_author.get(author, 0) for author in books_per_author}):
+        group = {author: count for author, count in books_per_author.items() if corpus_of_author.get(author, 0) == corpus}
+        try:
+            assignment |= split_authors(group, train_ratio=train_ratio, val_ratio=val_ratio, seed=seed)
+        except ValueError:
+            if corpus == min(corpus_of_author.get(author, 0) for author in books_per_author):
+                raise
+            logger.warning("prepare: corpus folder %d has too few authors to split by author (%d): all of them go to train",
+                           corpus + 1, len(group))
+            assignment |= {author: "train" for author in group}
     return assignment

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from writing7.artifacts import (
 from writing7.calibration.fused import FusedLogisticCalibrator
 from writing7.calibration.platt import PlattCalibrator
 from writing7.config.evaluate import EvaluateConfig
+from writing7.corpus import corpus_inputs
 from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, Verdict, VerdictFeaturizer
 from writing7.metrics.evaluation import SystemOutput, system_metrics
 from writing7.metrics.pan import auc
@@ -122,7 +124,7 @@ def ablation(task: str, scores: SplitScores, *, folds: int = 5) -> dict[str, flo
     return result
 
 
-def evaluate_lengths(cfg: EvaluateConfig, corpus: Path, processed: Path, model_dir: Path, *, pairs_per_kind: int, seed: int) -> dict[str, Any]:
+def evaluate_lengths(cfg: EvaluateConfig, corpus: Path | Sequence[Path], processed: Path, model_dir: Path, *, pairs_per_kind: int, seed: int) -> dict[str, Any]:
     """The report of the module docstring (no files written)."""
     from writing7.models.matcher import MatcherModel
 
@@ -211,14 +213,14 @@ def _cell(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def run(cfg: EvaluateConfig, *, corpus: Path, artifacts: Path, force: bool = False, pairs_per_kind: int = 400) -> Manifest:
+def run(cfg: EvaluateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, pairs_per_kind: int = 400) -> Manifest:
     """Evaluate by length under ``artifacts`` into ``reports/evaluation_lengths.*`` (skipped when current)."""
     layout = ArtifactLayout(Path(artifacts))
     model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
     require_input(model_dir / "verdict.json", stage="calibrate", what="the verdict")
     processed = require_input(layout.processed, stage="prepare", what="pair dataset (split membership)")
-    corpus = require_input(Path(corpus), stage="ingest", what="corpus directory")
-    inputs = {"model": hash_tree(model_dir, exclude=()), "processed": hash_tree(processed), "corpus": hash_tree(corpus, suffixes=(".txt",))}
+    corpus, corpus_hashes = corpus_inputs(corpus)
+    inputs = {"model": hash_tree(model_dir, exclude=()), "processed": hash_tree(processed), **corpus_hashes}
     reports = layout.reports
     outputs = [reports / REPORT_JSON, reports / REPORT_MARKDOWN, *([reports / PLOTS_DIR] if cfg.plots else [])]
     config = {**cfg.to_dict(), "pairs_per_kind": pairs_per_kind}

@@ -9,6 +9,7 @@ for ``writing7 evaluate --retrieval`` (:func:`retrieval_report`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_tree, is_current, require_input
 from writing7.config.index import IndexConfig, SearchConfig
-from writing7.corpus import BookFile, discover_books, read_book
+from writing7.corpus import BookFile, corpus_inputs, discover_corpora, read_book
 from writing7.inference.index import BookIndex, IndexedBook
 from writing7.parallel import map_in_order, worker_count
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks
@@ -75,18 +76,19 @@ def build_index(cfg: IndexConfig, books: list[BookFile], model: Any, *, model_di
     return BookIndex.from_embeddings(embeddings, indexed_books, chunk_records, info, held_out)
 
 
-def run(cfg: IndexConfig, *, corpus: Path, model_dir: Path, out: Path, force: bool = False) -> Manifest:
-    """Build the index of every book under ``corpus`` into ``out`` (atomic, with manifest; skipped when current)."""
+def run(cfg: IndexConfig, *, corpus: Path | Sequence[Path], model_dir: Path, out: Path, force: bool = False) -> Manifest:
+    """Build the index of every book under ``corpus`` (one folder or several) into ``out`` (atomic, with manifest;
+    skipped when current)."""
     from writing7.models.matcher import MatcherModel
 
-    require_input(corpus, stage="ingest", what="corpus directory")
+    corpus, corpus_hashes = corpus_inputs(corpus)
     require_input(model_dir, stage="train", what="bi-encoder model")
-    inputs = {"corpus": hash_tree(corpus, suffixes=(".txt",)), "model": hash_tree(model_dir)}  # calibration sidecars are not hashed
+    inputs = {**corpus_hashes, "model": hash_tree(model_dir)}  # calibration sidecars are not hashed
     if not force and is_current(out, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
         logger.info("index: skipped (current) %s", out)
         return Manifest.load(out)
-    books = discover_books(corpus)
-    index = build_index(cfg, books, MatcherModel.load(model_dir), model_dir=model_dir, corpus=corpus)
+    books = discover_corpora(corpus)
+    index = build_index(cfg, books, MatcherModel.load(model_dir), model_dir=model_dir, corpus=", ".join(str(folder) for folder in corpus))
     with atomic_directory(out) as temporary:
         index.save(temporary)
         stats = {key: index.info[key] for key in ("books", "chunks", "held_out", "dimension", "backend")}

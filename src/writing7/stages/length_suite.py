@@ -8,13 +8,14 @@ standardisation as everywhere); which books belong to a split comes from ``data/
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from writing7.artifacts import require_input
-from writing7.corpus import discover_books, read_book
+from writing7.corpus import discover_books, discover_corpora, read_book
 from writing7.prepare.length_pairs import LENGTHS, LengthPairs, length_pairs, nearest_other_author_books
 
 logger = logging.getLogger(__name__)
@@ -42,13 +43,15 @@ def base_encoder(model_info: dict[str, Any], device: str = "cpu") -> Any:
     return SentenceTransformer(resolve_base_model(str(model_info.get("base_model") or default_base_model())), device=device)
 
 
-def read_books(corpus: Path, wanted: dict[str, str]) -> dict[str, str]:
-    """``{book_id: standardized text}`` of the ``wanted`` books found in ``corpus`` (one clear error if any is missing)."""
-    files = {book.book_id: book for book in discover_books(corpus) if book.book_id in wanted}
+def read_books(corpus: Path | Sequence[Path], wanted: dict[str, str]) -> dict[str, str]:
+    """``{book_id: standardized text}`` of the ``wanted`` books found in ``corpus`` (one folder or several; one clear
+    error if any is missing)."""
+    files = {book.book_id: book for book in discover_corpora(corpus) if book.book_id in wanted}
     missing = sorted(set(wanted) - set(files))
     if missing:
-        raise FileNotFoundError(f"{len(missing)} book(s) of the pair dataset are not in {corpus} (e.g. {missing[0]}): "
-                                "pass the --corpus the pair dataset was prepared from")
+        where = corpus if isinstance(corpus, (str, Path)) else ", ".join(str(folder) for folder in corpus)
+        raise FileNotFoundError(f"{len(missing)} book(s) of the pair dataset are not in {where} (e.g. {missing[0]}): "
+                                "pass every --corpus the pair dataset was prepared from")
     texts = {book_id: read_book(files[book_id].path).text for book_id in sorted(files)}
     return {book_id: text for book_id, text in texts.items() if text}
 
@@ -94,7 +97,7 @@ def book_centroids(books: dict[str, str], encoder: Any, *, slices: int = 6, word
     return centroids
 
 
-def suite(corpus: Path, processed: Path, split: str, *, max_pairs_per_kind: int, seed: int, encoder: Any,
+def suite(corpus: Path | Sequence[Path], processed: Path, split: str, *, max_pairs_per_kind: int, seed: int, encoder: Any,
           fit_corpora: list[str] = (), max_books: int = 0, lengths: tuple[str, ...] = tuple(LENGTHS)) -> dict[str, LengthPairs]:
     """``{length: LengthPairs}`` of ``split``'s books (plus ``fit_corpora``'s, see :func:`extra_books`, up to
     ``max_books`` books in all when positive); a length whose books are too short for both tasks is left out.
@@ -159,7 +162,7 @@ def dataset_passage_pairs(processed: Path, split: str, *, seed: int) -> LengthPa
                        [(row[3], row[4]) for row in rows])
 
 
-def training_excerpts(corpus: Path, processed: Path, *, words: int = 2_000, per_book: int = 8) -> list[str]:
+def training_excerpts(corpus: Path | Sequence[Path], processed: Path, *, words: int = 2_000, per_book: int = 8) -> list[str]:
     """Excerpts of the training split's books: what the text profiler's idf, MFW and z-scores are fitted on."""
     from writing7.prepare.length_pairs import excerpts
 

@@ -24,7 +24,7 @@ STAGES = ("standardize", "prepare", "train-teacher", "train", "calibrate", "eval
 
 @dataclass(frozen=True)
 class PipelineRequest:
-    corpus: Path
+    corpus: Path | tuple[Path, ...]  # one folder, or several read as one corpus (prepare splits each folder's authors apart)
     artifacts: Path
     config_file: Path | None = None
     force: bool = False

@@ -10,6 +10,9 @@ embedding dtype). An unchanged corpus, model and config skip the stage unless ``
 With ``force_sharded`` (or ``auto_shard`` on a big corpus) stage A runs as Ray tasks instead
 (:func:`writing7.prepare.sharding.chunk_books_sharded`, docs/ray.md); stage B is unchanged, so the
 dataset is the same.
+
+``corpus`` may be several folders read as one (``prepare --corpus A --corpus B``); each folder's
+authors are split on their own (:func:`writing7.prepare.splits.split_authors_by_corpus`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import datasets
 from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_tree, is_current, require_input
 from writing7.progress import progress_disabled
 from writing7.config.prepare import PrepareConfig
-from writing7.corpus import BookFile, discover_books
+from writing7.corpus import BookFile, corpus_folders, discover_corpora, first_corpus_of_authors
 from writing7.models.bi_encoder import resolve_base_model
 from writing7.prepare.chunking import BookChunks, chunk_books, select_books
 from writing7.prepare.dataset import build_dataset
@@ -74,22 +77,25 @@ def _chunk(
         return chunk_books(books, cfg), None
 
 
-def run(cfg: PrepareConfig, *, corpus: Path, artifacts: Path | None = None, force: bool = False) -> Manifest:
-    """Prepare the pair dataset from ``corpus`` into ``artifacts/data/processed``; returns its manifest."""
-    corpus = require_input(Path(corpus), stage="ingest", what="corpus directory")
+def run(cfg: PrepareConfig, *, corpus: Path | Sequence[Path], artifacts: Path | None = None, force: bool = False) -> Manifest:
+    """Prepare the pair dataset from ``corpus`` (one folder or several) into ``artifacts/data/processed``; returns its manifest."""
+    folders = tuple(require_input(folder, stage="ingest", what="corpus directory") for folder in corpus_folders(corpus))
     layout = ArtifactLayout.from_env(artifacts)
     output = layout.processed
-    books = select_books(discover_books(corpus), cfg.max_books)
+    books = select_books(discover_corpora(folders), cfg.max_books)
+    corpus_of_author = first_corpus_of_authors(folders)
     inputs = {"corpus": hash_books(books), "embed_model": hash_model(cfg.embed_model)}
+    if len(folders) > 1:  # the split depends on which folder each author came from
+        inputs["corpus_folders"] = hashlib.sha256(repr(sorted(corpus_of_author.items())).encode()).hexdigest()
     if not force and is_current(output, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
         logger.info("prepare: skipped (current): %s", output)
         manifest = Manifest.load(output)
         if manifest is not None:
             return manifest
-    logger.info("prepare: %d books from %s", len(books), corpus)
+    logger.info("prepare: %d books from %s", len(books), ", ".join(str(folder) for folder in folders))
     timer = PhaseTimer()
     book_chunks, sharding = _chunk(books, cfg, layout=layout, corpus_hash=inputs["corpus"], timer=timer)
-    dataset, stats = build_dataset(book_chunks, cfg, timer=timer)
+    dataset, stats = build_dataset(book_chunks, cfg, timer=timer, corpus_of_author=corpus_of_author)
     if sharding is not None:
         stats["sharding"] = sharding
     with atomic_directory(output) as temporary:

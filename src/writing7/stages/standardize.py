@@ -14,6 +14,7 @@ import logging
 import os
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from tqdm import tqdm
 from writing7.artifacts import MANIFEST_NAME, Manifest, atomic_directory, atomic_write_json, finish, hash_tree, is_current
 from writing7.progress import progress_disabled
 from writing7.config.standardize import StandardizeConfig
-from writing7.corpus import BookFile, discover_books, folders_without_books, read_book
+from writing7.corpus import BookFile, corpus_folders, discover_corpora, folders_without_books, read_book
 
 logger = logging.getLogger(__name__)
 STAGE = "standardize"
@@ -97,7 +98,7 @@ def summarize(entries: list[dict[str, Any]], empty_folders: list[str]) -> dict[s
     }
 
 
-def require_some_book(entries: list[dict[str, Any]], *, source: Path, output: Path) -> None:
+def require_some_book(entries: list[dict[str, Any]], *, source: Path | str, output: Path) -> None:
     """Raise one line with the commonest skip reasons when no book survived: an empty output is no result."""
     if any(not entry["skip_reason"] for entry in entries):
         return
@@ -114,6 +115,15 @@ def _reason_kind(reason: str) -> str:
     return reason.split(":", 1)[0].split(" (", 1)[0]
 
 
+def _relative_source(path: Path, folders: Sequence[Path]) -> str:
+    """``path`` relative to the corpus folder holding it (with that folder's name in front when there are several)."""
+    for folder in folders:
+        if folder in path.parents:
+            relative = path.relative_to(folder).as_posix()
+            return relative if len(folders) == 1 else f"{folder.name}/{relative}"
+    return path.as_posix()
+
+
 def _check_paths(source: Path, output: Path) -> None:
     source, output = source.resolve(), output.resolve()
     if output == source or source in output.parents or output in source.parents:
@@ -126,22 +136,25 @@ def _check_paths(source: Path, output: Path) -> None:
         )
 
 
-def run(cfg: StandardizeConfig, *, source: Path, output: Path, force: bool = False) -> Manifest:
-    """Standardize every book under ``source`` into ``output`` (skipped when current unless ``force``)."""
-    source, output = Path(source), Path(output)
-    books = discover_books(source)  # raises when there is no .txt file at all
-    _check_paths(source, output)
-    inputs = {"source": hash_tree(source)}
+def run(cfg: StandardizeConfig, *, source: Path | Sequence[Path], output: Path, force: bool = False) -> Manifest:
+    """Standardize every book under ``source`` (one folder, or several read as one corpus) into ``output``
+    (skipped when current unless ``force``)."""
+    folders, output = corpus_folders(source), Path(output)
+    books = discover_corpora(folders)  # raises when a folder has no .txt file at all
+    for folder in folders:
+        _check_paths(folder, output)
+    inputs = {"source" if position == 0 else f"source {position + 1}": hash_tree(folder) for position, folder in enumerate(folders)}
     if not force and is_current(output, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
         logger.info("standardize: %s is current, skipped (use --force to redo)", output)
         return Manifest.load(output)  # type: ignore[return-value]
-    empty_folders = folders_without_books(source)
+    empty_folders = [folder for corpus in folders for folder in folders_without_books(corpus)]
     for folder in empty_folders:
         logger.warning("skipped folder %s: no .txt files in it", folder)
+    source = folders[0] if len(folders) == 1 else ", ".join(str(folder) for folder in folders)
     with atomic_directory(output) as temporary:
         entries = standardize_books(books, temporary, cfg)
         for entry in entries:
-            entry["source"] = Path(entry["source"]).relative_to(source).as_posix()
+            entry["source"] = _relative_source(Path(entry["source"]), folders)
             _log_entry(entry)
         stats = summarize(entries, empty_folders)
         require_some_book(entries, source=source, output=output)  # raising here leaves ``output`` as it was

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from writing7.artifacts import ArtifactLayout, Manifest, files_current, finish_files, hash_tree, read_manifest, require_input
 from writing7.config.calibrate import CalibrateConfig
+from writing7.corpus import corpus_inputs
 from writing7.inference.documents import ChunkingSettings
 from writing7.inference.verdict import PROFILE_DIRECTORY, TASKS, VERDICT_FILE, PairFeatures, Verdict, VerdictFeaturizer, band_of, fit_band_heads
 from writing7.models.text_profile import TextProfiler
@@ -104,15 +106,15 @@ def verdict_config(cfg: CalibrateConfig) -> dict[str, Any]:
     return {name: value for name, value in cfg.to_dict().items() if name in VERDICT_CONFIG_FIELDS}
 
 
-def run(cfg: CalibrateConfig, *, corpus: Path, artifacts: Path, force: bool = False, device: str | None = None) -> Manifest:
+def run(cfg: CalibrateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, device: str | None = None) -> Manifest:
     """Fit and write the verdict next to the trained model under ``artifacts`` (skipped when current)."""
     from writing7.models.matcher import MatcherModel
 
     layout = ArtifactLayout(Path(artifacts))
     model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
     processed = require_input(layout.processed, stage="prepare", what="pair dataset (train and validation splits)")
-    corpus = require_input(Path(corpus), stage="ingest", what="corpus directory")
-    inputs = {"model": hash_tree(model_dir), "processed": hash_tree(processed), "corpus": hash_tree(corpus, suffixes=(".txt",)),
+    corpus, corpus_hashes = corpus_inputs(corpus)
+    inputs = {"model": hash_tree(model_dir), "processed": hash_tree(processed), **corpus_hashes,
               **{f"fit_corpus:{folder}": hash_tree(Path(folder), suffixes=(".txt",)) for folder in cfg.fit_corpora}}
     outputs = [model_dir / VERDICT_FILE, model_dir / PROFILE_DIRECTORY, model_dir / FIT_FEATURES_FILE]
     manifest_path, config = model_dir / MANIFEST_FILE, verdict_config(cfg)
