@@ -35,7 +35,7 @@ def test_verdict_writes_heads_per_task_and_band_and_skips_when_current(fitted: P
     pairs, features = fit["200"]
     assert features.values.shape == (len(pairs.kinds), len(FEATURE_NAMES))
     cut = np.all(features.words == 200, axis=1)  # 200-word cuts of the books, then the pair dataset's own passages
-    assert cut.any() and not cut.all() and set(pairs.kinds[np.argmin(cut):]) <= {"same_book", "same_author", "different"}
+    assert cut.any() and not cut.all() and set(pairs.kinds[np.argmin(cut):]) <= {"same_book", "same_author", "different", "different_nearest"}
     written = (model_dir / VERDICT_FILE).stat().st_mtime_ns
     verdict.run(CONFIG, corpus=FIXTURE_CORPUS, artifacts=fitted)
     assert (model_dir / VERDICT_FILE).stat().st_mtime_ns == written, "a current verdict is skipped"

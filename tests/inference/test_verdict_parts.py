@@ -85,16 +85,19 @@ def test_unfitted_profiler_and_foreign_folder_are_refused(tmp_path):
 def test_length_pairs_are_balanced_per_task_and_excerpts_have_the_length():
     books = book_texts()
     authors = {book: book.split("/")[0] for book in books}
-    pairs = length_pairs(books, authors, [], length="200", excerpts_per_book=4, max_pairs_per_kind=50, seed=0)
-    for task, positive in (("book", "same_book"), ("author", "same_author")):
+    nearest = [(first, second) for first in books for second in books if authors[first] != authors[second]][::7]
+    pairs = length_pairs(books, authors, nearest, length="200", excerpts_per_book=4, max_pairs_per_kind=50, seed=0)
+    for task, positive, negatives in (("book", "same_book", {"different", "different_nearest"}), ("author", "same_author", {"different", "different_nearest"}),
+                                      ("topic", "same_book", {"different_nearest"})):
         mask, labels = pairs.task(task)
         assert labels.sum() == (~labels).sum() > 0
         kinds = np.array(pairs.kinds)[mask]
-        assert set(kinds) == {positive, "different"}
+        assert set(kinds) == {positive, *negatives}
     for kind, (first, second), text1, text2 in zip(pairs.kinds, pairs.books, pairs.texts1, pairs.texts2):
         assert len(text1.split()) == len(text2.split()) == 200
         assert (first == second) == (kind == "same_book") and text1 != text2
-        assert (authors[first] == authors[second]) == (kind != "different")
+        assert (authors[first] == authors[second]) == (not kind.startswith("different"))
+        assert kind != "different_nearest" or (first, second) in nearest
 
 
 def test_book_halves_need_long_books_and_cover_the_whole_text():

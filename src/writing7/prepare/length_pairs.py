@@ -7,11 +7,13 @@ gives each book's two halves. From the excerpts of one split's books:
 - **same book**: two excerpts of one book;
 - **same author**: excerpts of two books by one author;
 - **different authors**: excerpts of two books by different authors; half of them from ``neighbours``
-  (mined hard negatives: each book's nearest books of other authors, :func:`nearest_other_author_books`),
-  half random, as ``prepare`` mixes its negatives.
+  (mined hard negatives: each book's nearest books of other authors, :func:`nearest_other_author_books`;
+  kind ``different_nearest``), half random (kind ``different``), as ``prepare`` mixes its negatives.
 
 Each task is balanced: as many different-author pairs as same-book pairs (book task) and as many as
-same-author pairs (author task), so a probability fitted on it reads at an even prior.
+same-author pairs (author task), so a probability fitted on it reads at an even prior. The **topic** task
+keeps only the nearest negatives: same book against the other author's book closest in content, where
+shared subject matter cannot tell the books apart.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class LengthPairs:
     length: str
     texts1: list[str]
     texts2: list[str]
-    kinds: list[str]  # "same_book" | "same_author" | "different"
+    kinds: list[str]  # "same_book" | "same_author" | "different" | "different_nearest"
     books: list[tuple[str, str]]
 
     def merged(self, other: LengthPairs) -> LengthPairs:
@@ -44,11 +46,14 @@ class LengthPairs:
         return LengthPairs(self.length, self.texts1 + other.texts1, self.texts2 + other.texts2, self.kinds + other.kinds, self.books + other.books)
 
     def task(self, task: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(mask over pairs, labels of the masked pairs)`` of ``task`` ("book" or "author"), balanced."""
+        """``(mask over pairs, labels of the masked pairs)`` of ``task`` ("book", "author" or "topic"), balanced."""
         kinds = np.array(self.kinds)
-        positive = "same_book" if task == "book" else "same_author"
+        positive = "same_author" if task == "author" else "same_book"
+        negative_kinds = ["different_nearest"] if task == "topic" else ["different", "different_nearest"]
         positives = np.flatnonzero(kinds == positive)
-        negatives = np.flatnonzero(kinds == "different")[: positives.size]
+        negatives = np.flatnonzero(np.isin(kinds, negative_kinds))
+        count = min(positives.size, negatives.size)  # the topic task has fewer negatives than positives
+        positives, negatives = positives[:count], negatives[:count]
         mask = np.zeros(kinds.size, dtype=bool)
         mask[positives], mask[negatives] = True, True
         return mask, kinds[mask] == positive
@@ -102,7 +107,7 @@ def length_pairs(books: Mapping[str, str], authors: Mapping[str, str], neighbour
                    for i in range(len(cut[a])) for j in range(len(cut[b]))]
     same_book, same_author = (_sample(rng, pairs, max_pairs_per_kind) for pairs in (same_book, same_author))
     different = _different_authors(cut, authors, neighbours, max(len(same_book), len(same_author)), rng)
-    chosen = [("same_book", pair) for pair in same_book] + [("same_author", pair) for pair in same_author] + [("different", pair) for pair in different]
+    chosen = [("same_book", pair) for pair in same_book] + [("same_author", pair) for pair in same_author] + different
     return LengthPairs(length=length, texts1=[cut[a][i] for _, ((a, i), _b) in chosen], texts2=[cut[b][j] for _, (_a, (b, j)) in chosen],
                        kinds=[kind for kind, _ in chosen], books=[(a, b) for _, ((a, _i), (b, _j)) in chosen])
 
@@ -113,14 +118,15 @@ def _sample(rng: random.Random, pairs: list, limit: int) -> list:
 
 def _different_authors(cut: Mapping[str, list[str]], authors: Mapping[str, str], neighbours: Sequence[tuple[str, str]],
                        count: int, rng: random.Random) -> list:
-    """``count`` different-author excerpt pairs: half from the neighbour book pairs, the rest random."""
+    """``count`` ``(kind, pair)`` of different-author excerpts: half from the neighbour book pairs, the rest random."""
     known = [(a, b) for a, b in neighbours if a in cut and b in cut and authors[a] != authors[b]]
     books = list(cut)
     pairs = []
     for attempt in range(100 * count):
         if len(pairs) >= count or len(set(authors[book] for book in books)) < 2:
             break
-        a, b = rng.choice(known) if known and attempt % 2 == 0 else rng.sample(books, 2)
+        nearest = bool(known) and attempt % 2 == 0
+        a, b = rng.choice(known) if nearest else rng.sample(books, 2)
         if authors[a] != authors[b]:
-            pairs.append(((a, rng.randrange(len(cut[a]))), (b, rng.randrange(len(cut[b])))))
+            pairs.append(("different_nearest" if nearest else "different", ((a, rng.randrange(len(cut[a]))), (b, rng.randrange(len(cut[b]))))))
     return pairs

@@ -2,7 +2,9 @@
 
 On the *test* split's books (authors never seen in training nor calibration), pairs are cut at each
 length (:mod:`writing7.stages.length_suite`, the same construction the verdict was fitted with on the
-validation split and the fit corpora). Systems, each calibrated on pairs of unseen authors at the same length:
+validation split and the fit corpora). Tasks: ``book`` (same book vs other authors), ``author`` (same
+author, other book vs other authors) and ``topic`` (same book vs the other author's book nearest in
+content, answered by the book verdict). Systems, each calibrated on pairs of unseen authors at the same length:
 
 - ``verdict``: the model's any-length verdict (its own fit, from ``writing7 calibrate``);
 - ``char4_tfidf``: char 4-gram TF-IDF cosine of the whole texts (idf from the training books), Platt
@@ -51,6 +53,8 @@ REPORT_JSON, REPORT_MARKDOWN, PLOTS_DIR, MANIFEST_FILE = ("evaluation_lengths.js
 VERDICT = "verdict (calibrated)"
 BASELINE_COLUMNS = {"char4_tfidf": ("char4_cosine",), "cosine_delta_300": ("cosine_delta_300",), "char4+delta": ("char4_cosine", "cosine_delta_300")}
 WORK_CAPS = (4, 8)
+# The topic task (same book vs the nearest other-author book) is answered by the book verdict, as in `evaluate`.
+REPORT_TASKS = {"book": "book", "author": "author", "topic": "book"}
 
 
 @dataclasses.dataclass
@@ -82,19 +86,20 @@ def columns(names: tuple[str, ...]) -> list[int]:
 def system_outputs(task: str, verdict: Verdict, fit: SplitScores, base_validation: SplitScores, test: SplitScores) -> tuple[list[SystemOutput], np.ndarray]:
     """Every system's probabilities and PAN answers on the test pairs of ``task``; and the test labels.
 
-    The stylometric baselines are fitted on exactly the verdict's fitting pairs (``fit``); the base
-    encoder's cosine, which needs its own encoding, is Platt-calibrated on the validation split's pairs.
+    The stylometric baselines are fitted on exactly the verdict's fitting pairs (``fit``) of the verdict task
+    that answers ``task`` (:data:`REPORT_TASKS`); the base encoder's cosine, which needs its own encoding, is
+    Platt-calibrated on the validation split's pairs of the same task.
     """
-    fit_mask, fit_labels = fit.pairs.task(task)
+    fit_mask, fit_labels = fit.pairs.task(REPORT_TASKS[task])
     test_mask, test_labels = test.pairs.task(task)
     test_features = PairFeatures(test.features.values[test_mask], test.features.words[test_mask], test.features.passages[test_mask])
-    predicted = verdict.predict(task, test_features)
+    predicted = verdict.predict(REPORT_TASKS[task], test_features)
     outputs = [SystemOutput(VERDICT, predicted["p"], predicted["pan"])]
     for name, names in BASELINE_COLUMNS.items():
         head = FusedLogisticCalibrator(1.0).fit(fit.features.values[fit_mask][:, columns(names)], fit_labels)
         probabilities = head.predict(test.features.values[test_mask][:, columns(names)])
         outputs.append(SystemOutput(name, probabilities, probabilities))
-    validation_mask, validation_labels = base_validation.pairs.task(task)
+    validation_mask, validation_labels = base_validation.pairs.task(REPORT_TASKS[task])
     base = PlattCalibrator().fit(base_validation.base_cosines[validation_mask], validation_labels).predict(test.base_cosines[test_mask])
     outputs.append(SystemOutput("base_cosine", base, base))
     return outputs, test_labels
@@ -152,12 +157,15 @@ def evaluate_lengths(cfg: EvaluateConfig, corpus: Path | Sequence[Path], process
                                       base_cosines(encoder, featurizer, validation, cfg.batch_size))
         report["lengths"][length] = {"words": _words_summary(test.features)}
         outputs_by_length[length] = {}
-        for task in TASKS:
+        for task in REPORT_TASKS:
+            if not test_pairs.task(task)[0].any():
+                logger.warning("evaluate-lengths: no %s-task pairs at %s words; left out", task, length)
+                continue
             outputs, labels = system_outputs(task, verdict, fit, base_validation, test)
             outputs_by_length[length][task] = (outputs, labels)
             report["lengths"][length][task] = {"pairs": int(labels.size), "positives": int(labels.sum()),
                                                "systems": {output.name: system_metrics(labels, output, bins=cfg.bins) for output in outputs}}
-            report["ablation"].setdefault(length, {})[task] = ablation(task, fit)
+        report["ablation"][length] = {task: ablation(task, fit) for task in TASKS}
         if length == "5000":
             report["work_cap"] = work_cap_effect(featurizer, verdict, test)
     return {"report": report, "outputs": outputs_by_length}
@@ -189,7 +197,7 @@ def lengths_markdown(report: dict[str, Any]) -> str:
     """Per length and task: AUC, PAN overall, c@1, F1, ECE (and its finite-sample floor) of every system; the ablation; the work cap."""
     parts = ["# Evaluation by length (test authors, never seen in training or calibration)\n"]
     for length, tasks in report["lengths"].items():
-        for task in TASKS:
+        for task in (task for task in REPORT_TASKS if task in tasks):
             entry = tasks[task]
             rows = [[name, *(_cell(metrics.get(key)) for key in ("auc_ranking", "overall", "c_at_1", "f1", "f05_u", "brier", "ece", "ece_if_calibrated"))]
                     for name, metrics in entry["systems"].items()]
@@ -238,6 +246,6 @@ def run(cfg: EvaluateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, 
                     plots.roc_curves(temporary / f"roc_{length}_{task}.png", labels, outputs_, title=f"ROC: {task} task, {length} words")
     atomic_write_text(reports / REPORT_MARKDOWN, lengths_markdown(report))
     atomic_write_json(reports / REPORT_JSON, report)
-    summary = {length: {task: {name: round(metrics["auc_ranking"] or 0, 3) for name, metrics in tasks[task]["systems"].items()} for task in TASKS}
-               for length, tasks in report["lengths"].items()}
+    summary = {length: {task: {name: round(metrics["auc_ranking"] or 0, 3) for name, metrics in tasks[task]["systems"].items()}
+                        for task in REPORT_TASKS if task in tasks} for length, tasks in report["lengths"].items()}
     return finish_files(reports / MANIFEST_FILE, stage=STAGE, config=config, inputs=inputs, outputs=outputs, stats={"auc": summary})
