@@ -18,7 +18,6 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ import modal
 
 from writing7.artifacts import ArtifactLayout, Manifest
 from writing7.deploy import sharded, wipe
+from writing7.deploy.images import build_image
 from writing7.deploy.volumes import (
-    ARTIFACTS_MOUNT, ARTIFACTS_VOLUME, COMMON_ENV, INPUT_MOUNT, TRAINING_MOUNT, TRAINING_VOLUME, artifacts_root,
+    ARTIFACTS_MOUNT, ARTIFACTS_VOLUME, INPUT_MOUNT, TRAINING_MOUNT, TRAINING_VOLUME, artifacts_root,
     container_path, optional_path,
 )
 
@@ -35,38 +35,10 @@ logger = logging.getLogger(__name__)
 
 APP_NAME = "writing7"
 GPU = os.environ.get("WRITING7_MODAL_GPU", "H200")  # read when the app is defined: `WRITING7_MODAL_GPU=A100 modal run ...`
-TORCH_VERSION = "2.13.0"  # the Makefile's
-TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 LLM_SECRET = "llm-api-keys"  # holds WRITING7_LLM_API_KEY (or OPENAI_API_KEY) for bench-style
-CONFIGS_IN_IMAGE = "/opt/writing7/configs"  # the project's configs/ (gpu.toml, quick.toml, ...) inside the images
-PROJECT_CONFIGS = Path(__file__).resolve().parents[3] / "configs"
-MINUTE, HOUR = 60, 3600
+HOUR = 3600
 DEFAULT_TRAINING_DIR = f"{INPUT_MOUNT}/training"
 SHARD_POLL_SECONDS = 5.0  # stage B reloads the volume between looks; more often only costs reloads
-
-
-# -- images: the package itself, its own dependency list, torch for the hardware ------------------------
-def package_requirements() -> list[str]:
-    """writing7's own dependencies as installed here (torch apart: each image picks its wheel).
-
-    Empty inside a container, where the package is source only; images are built by the client, never there.
-    """
-    from packaging.requirements import Requirement
-
-    try:
-        declared = metadata.requires("writing7") or []
-    except metadata.PackageNotFoundError:
-        return []
-    requirements = [Requirement(text) for text in declared]
-    return [str(requirement) for requirement in requirements if requirement.marker is None and requirement.name != "torch"]
-
-
-def build_image(*, cuda: bool) -> modal.Image:
-    """debian-slim + torch (CPU wheel, or PyPI's CUDA wheel) + writing7's dependencies + writing7's source and configs."""
-    image = modal.Image.debian_slim(python_version="3.11").env(COMMON_ENV)
-    image = image.pip_install(f"torch=={TORCH_VERSION}") if cuda else image.pip_install(f"torch=={TORCH_VERSION}", index_url=TORCH_CPU_INDEX)
-    image = image.pip_install(*package_requirements()).add_local_python_source("writing7")
-    return image.add_local_dir(PROJECT_CONFIGS, CONFIGS_IN_IMAGE) if PROJECT_CONFIGS.is_dir() else image
 
 
 app = modal.App(APP_NAME)
