@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
@@ -53,7 +52,7 @@ def clean(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting."),
 ) -> None:
     """Delete what Writing7 wrote, by kind, after asking; refuses unmarked folders, home, / and anything holding a corpus."""
-    from writing7.stages.clean import execute_clean, plan_clean
+    from writing7.stages.clean import confirm_deletion, execute_clean, plan_clean
 
     plan = plan_clean(ArtifactLayout.from_env(artifacts).root, what=what, corpus=corpus)
     if plan.kept:
@@ -62,10 +61,7 @@ def clean(
         typer.echo("nothing to delete")
         return
     typer.echo("will delete:\n" + "\n".join(f"  {path}" for path in plan.paths) + f"\n({plan.bytes_total / 1e6:.1f} MB)")
-    if not yes:
-        if not sys.stdin.isatty():
-            raise ValueError("not a terminal and --yes not given: pass --yes to delete without asking")
-        typer.confirm("delete these?", abort=True)
+    confirm_deletion(yes=yes, ask=lambda question: typer.confirm(question, abort=True))
     execute_clean(plan)
     typer.echo("deleted")
 

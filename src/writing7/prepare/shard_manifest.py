@@ -99,6 +99,24 @@ class ShardManifest:
                     entry.update({name: old[name] for name in ("status", "sha256", "bytes", "chunks", "skipped")})
         return cls(directory, key, {name: getattr(cfg, name) for name in STAGE_A_FIELDS}, entries)
 
+    @classmethod
+    def load(cls, directory: Path, cfg: PrepareConfig, corpus_hash: str) -> ShardManifest:
+        """The manifest a driver saved in ``directory``, as it is (for a stage B in another process or machine).
+
+        Raises when it is absent or was written for other books or stage-A settings: its shards would
+        not be this prepare's stage A.
+        """
+        directory = Path(directory)
+        payload = _read(directory / SHARDS_MANIFEST)
+        if payload is None:
+            raise FileNotFoundError(f"No shard files found: {directory / SHARDS_MANIFEST} is missing or unreadable; run stage A (the sharded prepare) first")
+        if payload.get("key") != shard_key(cfg, corpus_hash):
+            raise ValueError(
+                f"{directory / SHARDS_MANIFEST} was written for other books or stage-A settings than this prepare's: "
+                "run the sharded prepare again with the same corpus and settings"
+            )
+        return cls(directory, payload["key"], payload.get("settings", {}), payload["shards"])
+
     def is_complete(self, index: int) -> bool:
         return self.entries[index]["status"] == "complete"
 

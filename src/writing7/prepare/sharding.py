@@ -21,7 +21,7 @@ import shutil
 import socket
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +100,19 @@ def _missing(directory: Path, entries: Sequence[dict[str, Any]]) -> list[dict[st
     return missing
 
 
-def wait_for_shards(manifest: ShardManifest, *, timeout: float, poll_seconds: float = 0.2) -> None:
-    """Wait until every listed shard file is visible here at its recorded size, or raise naming those missing."""
+def wait_for_shards(
+    manifest: ShardManifest, *, timeout: float, poll_seconds: float = 0.2, refresh: Callable[[], None] | None = None
+) -> None:
+    """Wait until every listed shard file is visible here at its recorded size, or raise naming those missing.
+
+    ``refresh`` runs before each new look (a Modal volume shows other containers' writes only after a reload).
+    """
     deadline = time.monotonic() + timeout
     missing = _missing(manifest.directory, manifest.entries)
     while missing and time.monotonic() < deadline:
         time.sleep(poll_seconds)
+        if refresh is not None:
+            refresh()
         missing = _missing(manifest.directory, missing)
     if missing:
         names = ", ".join(entry["file"] for entry in missing[:MAX_NAMED_SHARDS]) + (", ..." if len(missing) > MAX_NAMED_SHARDS else "")
@@ -164,28 +171,46 @@ def _compute(todo: Sequence[Shard], manifest: ShardManifest, cfg: PrepareConfig,
     return {"ray_address": session.address, "ray_cpus": session.cpus, "hosts": dict(hosts)}
 
 
-def chunk_books_sharded(
-    books: Sequence[BookFile], cfg: PrepareConfig, *, directory: Path, corpus_hash: str, timer: PhaseTimer
-) -> tuple[list[BookChunks], dict[str, Any]]:
-    """Stage A on Ray: :class:`BookChunks` of ``books`` in their order, and stats on shards computed and reused.
+def start_shards(books: Sequence[BookFile], cfg: PrepareConfig, *, directory: Path, corpus_hash: str) -> tuple[ShardManifest, list[Shard]]:
+    """Plan the shards of ``books``, write ``shards_manifest.json`` and return it with the shards still to compute.
 
     ``corpus_hash`` identifies the books' bytes (the prepare manifest's ``corpus`` input); shards of a
     previous run with the same hash and stage-A settings are reused when their SHA-256 still matches.
     """
-    import_ray()  # fail with the install hint before writing anything
     shards = plan_shards(books, cfg.books_per_shard)
     directory.mkdir(parents=True, exist_ok=True)
     manifest = ShardManifest.resume(directory, shards, cfg, corpus_hash)
     manifest.save()
     todo = [shard for shard in shards if not manifest.is_complete(shard.index)]
     logger.info("prepare: %d shards of <= %d books, %d reused, %d to compute", len(shards), cfg.books_per_shard, len(shards) - len(todo), len(todo))
-    stats: dict[str, Any] = {"shards": len(shards), "reused": len(shards) - len(todo), "computed": len(todo), "books_per_shard": cfg.books_per_shard}
+    return manifest, todo
+
+
+def shard_stats(manifest: ShardManifest, todo: Sequence[Shard], cfg: PrepareConfig) -> dict[str, Any]:
+    """What the prepare manifest records about stage A: shards planned, reused and computed."""
+    shards = len(manifest.entries)
+    return {"shards": shards, "reused": shards - len(todo), "computed": len(todo), "books_per_shard": cfg.books_per_shard}
+
+
+def collect_shards(
+    manifest: ShardManifest, cfg: PrepareConfig, *, timer: PhaseTimer, refresh: Callable[[], None] | None = None, poll_seconds: float = 0.2
+) -> list[BookChunks]:
+    """Stage B's first step: wait until every shard is visible here, then merge them in book-id order."""
+    with timer.phase("merge"):
+        wait_for_shards(manifest, timeout=cfg.shard_wait_timeout_s, poll_seconds=poll_seconds, refresh=refresh)
+        return merge_shards(manifest)
+
+
+def chunk_books_sharded(
+    books: Sequence[BookFile], cfg: PrepareConfig, *, directory: Path, corpus_hash: str, timer: PhaseTimer
+) -> tuple[list[BookChunks], dict[str, Any]]:
+    """Stage A on Ray: :class:`BookChunks` of ``books`` in their order, and stats on shards computed and reused."""
+    import_ray()  # fail with the install hint before writing anything
+    manifest, todo = start_shards(books, cfg, directory=directory, corpus_hash=corpus_hash)
+    stats = shard_stats(manifest, todo, cfg)
     if todo:
         stats.update(_compute(todo, manifest, cfg, timer))
-    with timer.phase("merge"):
-        wait_for_shards(manifest, timeout=cfg.shard_wait_timeout_s)
-        merged = merge_shards(manifest)
-    return merged, stats
+    return collect_shards(manifest, cfg, timer=timer), stats
 
 
 def remove_shards(directory: Path) -> None:

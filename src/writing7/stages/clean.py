@@ -32,6 +32,8 @@ import logging
 import os
 import re
 import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,9 +75,13 @@ def _size(path: Path) -> int:
 
 
 # -- gate 1: the root ----------------------------------------------------------------------------
-def check_root(root: Path) -> None:
-    """Refuse a root that cannot be (only) Writing7's: filesystem roots, home, the working directory, unmarked folders."""
-    if root == root.parent or os.path.ismount(root):
+def check_root(root: Path, *, mount_point_ok: bool = False) -> None:
+    """Refuse a root that cannot be (only) Writing7's: filesystem roots, home, the working directory, unmarked folders.
+
+    ``mount_point_ok`` lets a marked mount point through, for a volume made only for Writing7's artifacts
+    (the Modal app's ``writing7-artifacts`` volume is mounted at its root, ``/vol``); every other gate stays.
+    """
+    if root == root.parent or (os.path.ismount(root) and not mount_point_ok):
         raise ValueError(f"{root} is a filesystem root: point --artifacts at the folder a Writing7 run wrote (e.g. ./artifacts)")
     home = Path.home().resolve()
     if root == home or root in home.parents:
@@ -196,14 +202,17 @@ def sort_owned(folder: Path, root: Path) -> tuple[list[Path], list[Path]]:
 
 
 # -- the plan ------------------------------------------------------------------------------------
-def plan_clean(artifacts: Path, *, what: str, corpus: Path | None = None) -> CleanPlan:
-    """The sub-trees of kind ``what`` that Writing7 wrote under ``artifacts``; refuses unsafe roots and corpora (see the module doc)."""
+def plan_clean(artifacts: Path, *, what: str, corpus: Path | None = None, mount_point_ok: bool = False) -> CleanPlan:
+    """The sub-trees of kind ``what`` that Writing7 wrote under ``artifacts``; refuses unsafe roots and corpora (see the module doc).
+
+    ``mount_point_ok``: see :func:`check_root`.
+    """
     if what not in TARGETS:
         raise ValueError(f"--what {what!r} is not known; use one of: {', '.join(TARGETS)}")
     root = Path(artifacts).resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"artifacts directory {root} not found: nothing to clean")
-    check_root(root)
+    check_root(root, mount_point_ok=mount_point_ok)
     candidates = [root / name for name in TARGETS[what] if (root / name).exists() or (root / name).is_symlink()]
     for path in candidates:
         _check_candidate(path, corpus)
@@ -227,6 +236,18 @@ def _check_candidate(path: Path, corpus: Path | None) -> None:
 
 def _contains(parent: Path, child: Path) -> bool:
     return child == parent or parent in child.parents
+
+
+def confirm_deletion(*, yes: bool, ask: Callable[[str], bool], interactive: bool | None = None) -> bool:
+    """clean's confirmation rule: ``yes`` deletes without asking; otherwise ``ask`` a terminal, and refuse without one.
+
+    ``interactive`` defaults to whether standard input is a terminal. Returns ``ask``'s answer (or True for ``yes``).
+    """
+    if yes:
+        return True
+    if not (sys.stdin.isatty() if interactive is None else interactive):
+        raise ValueError("not a terminal and --yes not given: pass --yes to delete without asking")
+    return ask("delete these?")
 
 
 def execute_clean(plan: CleanPlan) -> None:

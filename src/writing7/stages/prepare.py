@@ -9,7 +9,9 @@ embedding dtype). An unchanged corpus, model and config skip the stage unless ``
 
 With ``force_sharded`` (or ``auto_shard`` on a big corpus) stage A runs as Ray tasks instead
 (:func:`writing7.prepare.sharding.chunk_books_sharded`, docs/ray.md); stage B is unchanged, so the
-dataset is the same.
+dataset is the same. :func:`run` is :func:`read_inputs`, :func:`current_manifest`, stage A and
+:func:`build_and_save`; a driver that runs stage A elsewhere (the Modal app, docs/modal.md) calls the
+same three around its own fan-out.
 
 ``corpus`` may be several folders read as one (``prepare --corpus A --corpus B``); each folder's
 authors are split on their own (:func:`writing7.prepare.splits.split_authors_by_corpus`).
@@ -18,6 +20,7 @@ authors are split on their own (:func:`writing7.prepare.splits.split_authors_by_
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Iterator, Sequence
@@ -77,33 +80,73 @@ def _chunk(
         return chunk_books(books, cfg), None
 
 
-def run(cfg: PrepareConfig, *, corpus: Path | Sequence[Path], artifacts: Path | None = None, force: bool = False) -> Manifest:
-    """Prepare the pair dataset from ``corpus`` (one folder or several) into ``artifacts/data/processed``; returns its manifest."""
+@dataclasses.dataclass(frozen=True)
+class PrepareInputs:
+    """What one prepare reads: the books, the hashes that decide whether its output is current, where it writes."""
+
+    books: list[BookFile]
+    hashes: dict[str, str]  # {"corpus": ..., "embed_model": ...}, recorded in the manifest
+    layout: ArtifactLayout
+    corpus: tuple[Path, ...]  # the corpus folders, read as one
+    corpus_of_author: dict[str, int] = dataclasses.field(default_factory=dict)  # author -> first folder holding them
+
+    @property
+    def output(self) -> Path:
+        return self.layout.processed
+
+
+def read_inputs(cfg: PrepareConfig, *, corpus: Path | Sequence[Path], artifacts: Path | None = None) -> PrepareInputs:
+    """The books of ``corpus`` (one folder or several) that ``cfg`` selects, hashed with the embedding model (fails
+    when a corpus folder is missing)."""
     folders = tuple(require_input(folder, stage="ingest", what="corpus directory") for folder in corpus_folders(corpus))
     layout = ArtifactLayout.from_env(artifacts)
-    output = layout.processed
     books = select_books(discover_corpora(folders), cfg.max_books)
     corpus_of_author = first_corpus_of_authors(folders)
-    inputs = {"corpus": hash_books(books), "embed_model": hash_model(cfg.embed_model)}
+    hashes = {"corpus": hash_books(books), "embed_model": hash_model(cfg.embed_model)}
     if len(folders) > 1:  # the split depends on which folder each author came from
-        inputs["corpus_folders"] = hashlib.sha256(repr(sorted(corpus_of_author.items())).encode()).hexdigest()
-    if not force and is_current(output, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
-        logger.info("prepare: skipped (current): %s", output)
-        manifest = Manifest.load(output)
-        if manifest is not None:
-            return manifest
-    logger.info("prepare: %d books from %s", len(books), ", ".join(str(folder) for folder in folders))
-    timer = PhaseTimer()
-    book_chunks, sharding = _chunk(books, cfg, layout=layout, corpus_hash=inputs["corpus"], timer=timer)
-    dataset, stats = build_dataset(book_chunks, cfg, timer=timer, corpus_of_author=corpus_of_author)
+        hashes["corpus_folders"] = hashlib.sha256(repr(sorted(corpus_of_author.items())).encode()).hexdigest()
+    return PrepareInputs(books=books, hashes=hashes, layout=layout, corpus=folders, corpus_of_author=corpus_of_author)
+
+
+def current_manifest(cfg: PrepareConfig, inputs: PrepareInputs) -> Manifest | None:
+    """The output's manifest when it is current for these inputs and config (logged as skipped), else None."""
+    if not is_current(inputs.output, stage=STAGE, config=cfg.to_dict(), inputs=inputs.hashes):
+        return None
+    logger.info("prepare: skipped (current): %s", inputs.output)
+    return Manifest.load(inputs.output)
+
+
+def build_and_save(
+    book_chunks: Sequence[BookChunks], cfg: PrepareConfig, inputs: PrepareInputs, *, timer: PhaseTimer,
+    sharding: dict[str, Any] | None = None,
+) -> Manifest:
+    """Stage B on stage A's books, then the dataset and its manifest into ``data/processed`` (atomically).
+
+    ``sharding`` (stats of a sharded stage A) is recorded in the manifest, and the shard files are
+    removed once the dataset is safely written.
+    """
+    dataset, stats = build_dataset(book_chunks, cfg, timer=timer, corpus_of_author=inputs.corpus_of_author)
     if sharding is not None:
         stats["sharding"] = sharding
-    with atomic_directory(output) as temporary:
+    with atomic_directory(inputs.output) as temporary:
         with timer.phase("save"), _datasets_progress():
             dataset.save_to_disk(str(temporary))
         stats.update(timer.to_dict())
-        manifest = finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs, stats=stats)
+        manifest = finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs.hashes, stats=stats)
     if sharding is not None:
-        remove_shards(layout.shards)
+        remove_shards(inputs.layout.shards)
     logger.info("prepare: %s", ", ".join(f"{split} {info['pairs']} pairs" for split, info in stats["splits"].items()))
     return manifest
+
+
+def run(cfg: PrepareConfig, *, corpus: Path | Sequence[Path], artifacts: Path | None = None, force: bool = False) -> Manifest:
+    """Prepare the pair dataset from ``corpus`` (one folder or several) into ``artifacts/data/processed``; returns its manifest."""
+    inputs = read_inputs(cfg, corpus=corpus, artifacts=artifacts)
+    if not force:
+        manifest = current_manifest(cfg, inputs)
+        if manifest is not None:
+            return manifest
+    logger.info("prepare: %d books from %s", len(inputs.books), ", ".join(str(folder) for folder in inputs.corpus))
+    timer = PhaseTimer()
+    book_chunks, sharding = _chunk(inputs.books, cfg, layout=inputs.layout, corpus_hash=inputs.hashes["corpus"], timer=timer)
+    return build_and_save(book_chunks, cfg, inputs, timer=timer, sharding=sharding)
