@@ -1,3 +1,4 @@
+import dataclasses
 import pytest
 
 from writing7.config.base import ConfigError
@@ -62,3 +63,6 @@ def test_shipped_presets_load(request):
     assert TeacherConfig.load(configs / "cpu-default.toml") == TeacherConfig()
     gpu = TrainConfig.load(configs / "gpu.toml")
     assert gpu.base_model == "roberta-large" and gpu.batch_size == 256 and gpu.gradient_checkpointing == "on"
+    quality = TrainConfig.load(configs / "cpu-quality.toml")
+    assert quality.base_model == "all-mpnet-base-v2" and quality.freeze_layers == 4
+    assert dataclasses.replace(quality, base_model="all-MiniLM-L6-v2", freeze_layers=2) == TrainConfig()  # otherwise the CPU default
