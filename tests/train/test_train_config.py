@@ -1,4 +1,5 @@
 import dataclasses
+
 import pytest
 
 from writing7.config.base import ConfigError
