@@ -73,5 +73,8 @@ def test_evaluation_by_length_reports_every_system_the_ablation_and_the_markdown
     assert set(report["ablation"]["200"]["book"]) == {"all features", *(f"without {name}" for name in FEATURE_NAMES)}
     markdown = (reports / evaluate_lengths.REPORT_MARKDOWN).read_text()
     assert "## 200 words, book task" in markdown and "Ablation" in markdown
+    topic = report["lengths"]["200"]["topic"]  # same book vs the nearest other-author book, answered by the book verdict
+    assert topic["pairs"] == 2 * topic["positives"] > 0 and set(topic["systems"]) == set(systems)
+    assert "## 200 words, topic task" in markdown and "topic" not in report["ablation"]["200"]
     assert (reports / evaluate_lengths.PLOTS_DIR / "reliability_200_book.png").is_file()
     assert manifest.stats["auc"]["200"]["book"]["verdict (calibrated)"] >= 0
