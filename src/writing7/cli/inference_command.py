@@ -12,7 +12,7 @@ from writing7.cli import app
 from writing7.cli.common import user_errors
 from writing7.config.index import IndexConfig, SearchConfig
 from writing7.config.inference import InferenceConfig
-from writing7.user_text import read_user_text, require_folder
+from writing7.user_text import read_user_document, read_user_text, require_folder
 
 MODEL = typer.Option(None, "--model", help="Model folder (default $WRITING7_ARTIFACTS/models/book_matcher_contrastive/final).")
 CONFIG = typer.Option(None, "--config", help="TOML file; its \\[inference] (\\[index], \\[search]) table sets defaults.")
@@ -47,13 +47,7 @@ def _read_passage(path: Path, config: Path | None) -> str:
 
 def _read_document(path: Path, config: Path | None) -> str:
     """A whole document for ``compare``, standardized like corpus books (Gutenberg header/footer stripped when present)."""
-    from writing7.text.standardize import clean_text
-
-    text = read_user_text(path, max_bytes=InferenceConfig.load(config).max_text_bytes, what="document").text
-    cleaned = clean_text(text, min_kept_fraction=0.0, min_chars=1).text
-    if not cleaned.strip():
-        raise ValueError(f"{path} holds no text once the Project Gutenberg header and licence are removed: pass the book's prose")
-    return cleaned
+    return read_user_document(path, max_bytes=InferenceConfig.load(config).max_text_bytes)
 
 
 def _passage(text: str | None, path: Path | None, config: Path | None, position: int) -> str | None:
