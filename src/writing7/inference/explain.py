@@ -90,7 +90,7 @@ def shared_char_ngrams(profiler: TextProfiler, profiles: TextProfiles, text_a: s
     weights = _row_values(profiles.char4[a], columns) * _row_values(profiles.char4[b], columns)  # (shared,)
     products = sorted(zip(weights.tolist(), by_column.values()), key=lambda item: (-item[0], item[1]))
     cosine = float(profiles.char4[a].multiply(profiles.char4[b]).sum()) or 1.0
-    return [{"ngram": gram, "weight": round(product, 6), "share": round(product / cosine, 4)} for product, gram in products[:top] if product > 0]
+    return [{"ngram": gram, "weight": round(product, 9), "share": round(product / cosine, 4)} for product, gram in products[:top] if product > 0]
 
 
 def _row_values(row: Any, columns: np.ndarray) -> np.ndarray:
