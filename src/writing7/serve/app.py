@@ -248,6 +248,6 @@ def _add_attribution_routes(app: FastAPI, service: Service) -> None:
             raise ServiceError(422, "no_candidates", "no candidate authors: send \"candidates\": {author: [text, ...]} "
                                                      "or start the service with --candidates DIR")
         check_items(sum(len(texts) for texts in known.values()), limit=config.max_batch_items, field="candidates")
-        check_texts([body.text, *(text for texts in known.values() for text in texts)], limit=config.max_document_characters,
-                    field="text", setting="max_document_characters")
+        for field, texts in (("text", [body.text]), ("candidates", [text for texts in known.values() for text in texts])):
+            check_texts(texts, limit=config.max_document_characters, field=field, setting="max_document_characters")
         return await asyncio.to_thread(service.attributor.attribute, body.text, known, top_k=body.top_k)
