@@ -206,3 +206,21 @@ def test_cli_attribute_without_calibration_names_the_command(calibrated_matcher_
     (tmp_path / "query.txt").write_text(query_text(), encoding="utf-8")
     result = CliRunner().invoke(app, ["attribute", str(tmp_path / "query.txt"), "--candidates", str(folder), "--model", str(calibrated_matcher_dir)])
     assert result.exit_code == 2 and "run `writing7 calibrate-attribution --corpus DIR`" in result.output
+
+
+def test_memory_keeps_the_most_recently_used_texts_and_the_disk_keeps_all(matcher, tmp_path):
+    cache = RepresentationCache(matcher, tmp_path / "cache", max_in_memory=2)
+    texts = ["The first short text of the cache test.", "A second one, about the sea.", "A third, about the hills."]
+    cache.get(texts)
+    assert len(cache.memory) == 3  # never evicts what one call returns
+    again = cache.get(texts[:1])
+    assert list(cache.memory) == [cache_key(texts[2]), cache_key(texts[0])] and cache.computed == 3
+    assert again[0].words.tolist() == [8]
+    cache.get(texts[1:2])  # evicted from memory, read back from disk
+    assert cache.computed == 3
+
+
+def cache_key(text):
+    from writing7.inference.attribution import text_hash
+
+    return text_hash(text)

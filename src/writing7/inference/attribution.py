@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import pickle
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -154,13 +155,15 @@ class RepresentationCache:
 
     Files are written atomically (a temporary sibling, then a rename), under ``directory/<model key>/``, so two
     models never share an entry and a crash never leaves half a file. They are Python pickles: keep the cache
-    folder private to its user, like any cache of executable state.
+    folder private to its user, like any cache of executable state. Memory keeps the ``max_in_memory`` most
+    recently used texts (a long-running service sees many uploads); the disk keeps everything.
     """
 
-    def __init__(self, matcher: Any, directory: Path | None = None) -> None:
+    def __init__(self, matcher: Any, directory: Path | None = None, *, max_in_memory: int = 512) -> None:
         self.matcher = matcher
         self.directory = Path(directory) / "representations" / model_key(matcher) if directory is not None else None
-        self.memory: dict[str, TextRepresentations] = {}
+        self.memory: OrderedDict[str, TextRepresentations] = OrderedDict()
+        self.max_in_memory = max_in_memory
         self.computed = 0  # texts represented by this cache (misses): what a test of the cache counts
 
     def get(self, texts: Sequence[str]) -> list[TextRepresentations]:
@@ -172,10 +175,14 @@ class RepresentationCache:
             self.computed += len(missing)
             for position, key in enumerate(missing):
                 self._store(key, represented.select(position))
-        return [self.memory[key] for key in keys]
+        result = [self.memory[key] for key in keys]
+        while len(self.memory) > max(self.max_in_memory, len(set(keys))):  # never evict what this call returns
+            self.memory.popitem(last=False)
+        return result
 
     def _lookup(self, key: str) -> bool:
         if key in self.memory:
+            self.memory.move_to_end(key)
             return True
         path = self._path(key)
         if path is None or not path.is_file():
