@@ -218,7 +218,9 @@ def run(cfg: EvaluateConfig, *, corpus: Path, artifacts: Path, force: bool = Fal
     require_input(model_dir / "verdict.json", stage="calibrate", what="the verdict")
     processed = require_input(layout.processed, stage="prepare", what="pair dataset (split membership)")
     corpus = require_input(Path(corpus), stage="ingest", what="corpus directory")
-    inputs = {"model": hash_tree(model_dir, exclude=()), "processed": hash_tree(processed), "corpus": hash_tree(corpus, suffixes=(".txt",))}
+    # every file of the model folder but attribution.json (written by calibrate-attribution; it changes nothing measured here)
+    inputs = {"model": hash_tree(model_dir, exclude=("attribution.json",)), "processed": hash_tree(processed),
+              "corpus": hash_tree(corpus, suffixes=(".txt",))}
     reports = layout.reports
     outputs = [reports / REPORT_JSON, reports / REPORT_MARKDOWN, *([reports / PLOTS_DIR] if cfg.plots else [])]
     config = {**cfg.to_dict(), "pairs_per_kind": pairs_per_kind}
