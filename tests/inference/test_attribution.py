@@ -40,35 +40,37 @@ def query_text():
 
 
 def test_open_set_probabilities_follow_the_formula():
-    scores, temperature, none_logit = np.array([2.0, -1.0, 0.5]), 1.7, 0.3
-    probabilities, none = open_set_probabilities(scores, temperature, none_logit)
-    normaliser = sum(math.exp(score / temperature) for score in scores) + math.exp(none_logit)
+    scores, temperature, none_logit, none_weight = np.array([2.0, -1.0, 0.5]), 1.7, 0.3, 0.8
+    probabilities, none = open_set_probabilities(scores, temperature, none_logit, none_weight)
+    background = none_logit + none_weight * np.mean(scores) / temperature
+    normaliser = sum(math.exp(score / temperature) for score in scores) + math.exp(background)
     assert probabilities == pytest.approx([math.exp(score / temperature) / normaliser for score in scores])
-    assert none == pytest.approx(math.exp(none_logit) / normaliser)
+    assert none == pytest.approx(math.exp(background) / normaliser)
     assert probabilities.sum() + none == pytest.approx(1.0)
 
 
 def test_negative_log_likelihood_is_the_plain_loop():
     episodes = [(np.array([1.0, -2.0]), 0), (np.array([0.5]), -1), (np.array([3.0, 1.0, 0.0]), 2)]
-    parameters = np.array([np.log(2.0), -0.5])
+    parameters = np.array([np.log(2.0), -0.5, 0.4])
     expected = []
     for scores, label in episodes:
-        probabilities, none = open_set_probabilities(scores, 2.0, -0.5)
+        probabilities, none = open_set_probabilities(scores, 2.0, -0.5, 0.4)
         expected.append(-math.log(none if label == -1 else probabilities[label]))
     assert episode_negative_log_likelihood(parameters, episodes) == pytest.approx(np.mean(expected))
 
 
-def test_fit_recovers_the_temperature_and_none_logit_that_generated_the_episodes():
+def test_fit_recovers_the_parameters_that_generated_the_episodes():
     rng = np.random.default_rng(0)
-    temperature, none_logit, episodes = 2.0, 1.0, []
-    for _ in range(3000):
-        scores = rng.normal(0, 3, size=int(rng.integers(2, 8)))
-        probabilities, none = open_set_probabilities(scores, temperature, none_logit)
+    truth, episodes = {"temperature": 2.0, "none_logit": 1.0, "none_weight": 0.7}, []
+    for _ in range(4000):
+        scores = rng.normal(rng.normal(0, 2), 3, size=int(rng.integers(2, 8)))  # each episode its own score level
+        probabilities, none = open_set_probabilities(scores, *truth.values())
         choice = rng.choice(len(scores) + 1, p=np.append(probabilities, none))
         episodes.append((scores, -1 if choice == len(scores) else int(choice)))
-    fitted_temperature, fitted_none, _ = fit_open_set_softmax(episodes)
-    assert fitted_temperature == pytest.approx(temperature, rel=0.1)
-    assert fitted_none == pytest.approx(none_logit, abs=0.15)
+    fitted, _ = fit_open_set_softmax(episodes)
+    assert fitted["temperature"] == pytest.approx(truth["temperature"], rel=0.1)
+    assert fitted["none_logit"] == pytest.approx(truth["none_logit"], abs=0.15)
+    assert fitted["none_weight"] == pytest.approx(truth["none_weight"], abs=0.15)
 
 
 def test_represented_texts_score_exactly_like_features(matcher, candidates):

@@ -7,16 +7,19 @@ log-odds ``s_ij`` of each (query, known text) pair. Then
 
     S_i = aggregate_j s_ij                       (mean or max over the author's texts, chosen on validation)
     P(author i)     = exp(S_i / T) / Z
-    P(none of them) = exp(b) / Z,                Z = exp(b) + sum_k exp(S_k / T)
+    P(none of them) = exp(b + w * mean_k S_k / T) / Z,     Z = exp(b + w * mean_k S_k / T) + sum_k exp(S_k / T)
 
-a softmax over the candidates plus an open-set "none of these" class with a constant logit ``b``.
-The temperature ``T`` and ``b`` are fitted by maximum likelihood (:func:`fit_open_set_softmax`) on
-episodes of *validation* authors, per length band of the query: a closed-set episode (the query's
-author among the candidates, label = that author) and an open-set episode (its author removed,
-label = none) per query, in equal numbers; so the probabilities are calibrated at an even prior
-between "one of them" and "none of them". This is the open-set extension of Platt-style
-temperature scaling (Guo et al., ICML 2017) with a background class, as in open-set authorship
-attribution (Stolerman et al., 2014: a classifier's confidence threshold for "unknown author").
+a softmax over the candidates plus an open-set "none of these" class. Its logit ``b + w * mean_k S_k / T``
+is a background score: with ``w > 0`` a query that resembles *every* candidate (a common genre, a
+period style) raises "none" as much as the candidates, so what counts is how far the best candidate
+stands out from the rest -- the cohort normalisation of open-set speaker verification (Auckenthaler
+et al., DSP 10, 2000; Z-norm), here with its weight learnt. ``T``, ``b`` and ``w`` are fitted by
+maximum likelihood (:func:`fit_open_set_softmax`) on episodes of *validation* authors, per length
+band of the query: a closed-set episode (the query's author among the candidates, label = that
+author) and an open-set episode (its author removed, label = none) per query, in equal numbers; so
+the probabilities are calibrated at an even prior between "one of them" and "none of them". This
+is temperature scaling (Guo et al., ICML 2017) extended with a background class, as in open-set
+authorship attribution (Stolerman et al., 2014: a confidence threshold for "unknown author").
 
 Candidate representations are cached by content hash (:class:`RepresentationCache`): a second query
 against the same candidates reads, encodes and profiles only the query.
@@ -48,9 +51,15 @@ CACHE_ENV = "WRITING7_CACHE"
 
 
 # -- the open-set softmax ---------------------------------------------------------------------------
-def open_set_probabilities(scores: np.ndarray, temperature: float, none_logit: float) -> tuple[np.ndarray, float]:
+def open_set_logits(scores: np.ndarray, temperature: float, none_logit: float, none_weight: float = 0.0) -> np.ndarray:
+    """(N + 1,) the softmax's logits: ``S_i / T`` for each candidate, then ``b + w * mean_k S_k / T`` for "none"."""
+    scaled = np.asarray(scores, dtype=np.float64) / temperature  # (N,)
+    return np.append(scaled, none_logit + none_weight * scaled.mean())
+
+
+def open_set_probabilities(scores: np.ndarray, temperature: float, none_logit: float, none_weight: float = 0.0) -> tuple[np.ndarray, float]:
     """``(P(author i) for each candidate, P(none))`` of the module docstring's formula; ``scores``: (N,) ``S_i``."""
-    logits = np.append(np.asarray(scores, dtype=np.float64) / temperature, none_logit)  # (N + 1,)
+    logits = open_set_logits(scores, temperature, none_logit, none_weight)
     logits -= logits.max()
     weights = np.exp(logits)
     probabilities = weights / weights.sum()
@@ -58,26 +67,28 @@ def open_set_probabilities(scores: np.ndarray, temperature: float, none_logit: f
 
 
 def episode_negative_log_likelihood(parameters: np.ndarray, episodes: Sequence[tuple[np.ndarray, int]]) -> float:
-    """Mean ``-log P(label)`` over ``episodes`` of ``(scores (N,), label)``, label ``-1`` = none; ``parameters = (log T, b)``."""
-    temperature, none_logit = float(np.exp(parameters[0])), float(parameters[1])
+    """Mean ``-log P(label)`` over ``episodes`` of ``(scores (N,), label)``, label ``-1`` = none; ``parameters = (log T, b, w)``."""
+    temperature, none_logit, none_weight = float(np.exp(parameters[0])), float(parameters[1]), float(parameters[2])
     total = 0.0
     for scores, label in episodes:
-        logits = np.append(scores / temperature, none_logit)
+        logits = open_set_logits(scores, temperature, none_logit, none_weight)
         top = logits.max()
         log_normaliser = top + np.log(np.exp(logits - top).sum())
         total += log_normaliser - logits[label]  # label -1 indexes the none logit
     return total / max(len(episodes), 1)
 
 
-def fit_open_set_softmax(episodes: Sequence[tuple[np.ndarray, int]]) -> tuple[float, float, float]:
-    """``(T, b, mean NLL)`` maximising the likelihood of ``episodes`` (L-BFGS over ``log T`` and ``b``, from T=1, b=0)."""
+def fit_open_set_softmax(episodes: Sequence[tuple[np.ndarray, int]]) -> tuple[dict[str, float], float]:
+    """``({"temperature", "none_logit", "none_weight"}, mean NLL)`` maximising the likelihood of ``episodes``
+    (L-BFGS over ``log T``, ``b`` and ``w``, from T = 1, b = 0, w = 0)."""
     from scipy.optimize import minimize
 
     if not episodes:
         raise ValueError("attribution calibration needs episodes: no validation queries could be cut (are the books long enough?)")
-    result = minimize(episode_negative_log_likelihood, np.zeros(2), args=(list(episodes),), method="L-BFGS-B",
-                      bounds=[(np.log(0.02), np.log(50.0)), (-30.0, 30.0)])
-    return float(np.exp(result.x[0])), float(result.x[1]), float(result.fun)
+    result = minimize(episode_negative_log_likelihood, np.zeros(3), args=(list(episodes),), method="L-BFGS-B",
+                      bounds=[(np.log(0.02), np.log(50.0)), (-30.0, 30.0), (-5.0, 5.0)])
+    parameters = {"temperature": float(np.exp(result.x[0])), "none_logit": float(result.x[1]), "none_weight": float(result.x[2])}
+    return parameters, float(result.fun)
 
 
 def aggregate(logits: np.ndarray, how: str) -> float:
@@ -89,18 +100,18 @@ def aggregate(logits: np.ndarray, how: str) -> float:
 
 @dataclasses.dataclass
 class AttributionCalibration:
-    """Per query length band: the open-set softmax's ``temperature`` and ``none_logit``; the aggregation."""
+    """Per query length band: the open-set softmax's ``temperature``, ``none_logit`` and ``none_weight``; the aggregation."""
 
     aggregation: str
-    bands: dict[str, dict[str, float]]  # band -> {"temperature", "none_logit", "validation_nll", "episodes"}
+    bands: dict[str, dict[str, float]]  # band -> {"temperature", "none_logit", "none_weight", "validation_nll", "episodes"}
     fit: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    def parameters(self, words: float) -> tuple[float, float]:
-        """``(T, b)`` of the band of a query of ``words`` words (the nearest fitted band)."""
+    def parameters(self, words: float) -> tuple[float, float, float]:
+        """``(T, b, w)`` of the band of a query of ``words`` words (the nearest fitted band)."""
         order = [name for name, _ in LENGTH_BANDS]
         wanted = band_of(words)
         band = wanted if wanted in self.bands else min(self.bands, key=lambda name: abs(order.index(name) - order.index(wanted)))
-        return self.bands[band]["temperature"], self.bands[band]["none_logit"]
+        return self.bands[band]["temperature"], self.bands[band]["none_logit"], self.bands[band]["none_weight"]
 
     def save(self, model_dir: Path) -> Path:
         return atomic_write_json(Path(model_dir) / CALIBRATION_FILE, {"format": FORMAT, "version": VERSION, **dataclasses.asdict(self)})
@@ -251,8 +262,7 @@ class Attributor:
         authors = list(per_author)
         scores = np.array([aggregate(per_author[author], self.calibration.aggregation) for author in authors])
         words = float(len(query.split()))
-        temperature, none_logit = self.calibration.parameters(words)
-        probabilities, none = open_set_probabilities(scores, temperature, none_logit)
+        probabilities, none = open_set_probabilities(scores, *self.calibration.parameters(words))
         ranked = sorted(range(len(authors)), key=lambda position: -probabilities[position])
         rows = [{"author": authors[position], "probability": float(probabilities[position]), "score": float(scores[position]),
                  "texts": int(per_author[authors[position]].size)} for position in ranked]

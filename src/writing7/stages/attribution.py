@@ -131,12 +131,12 @@ def episodes(scores: np.ndarray, truth: np.ndarray) -> list[tuple[np.ndarray, in
     return result
 
 
-def episode_metrics(scores: np.ndarray, truth: np.ndarray, temperature: float, none_logit: float, *, bins: int) -> dict[str, Any]:
+def episode_metrics(scores: np.ndarray, truth: np.ndarray, softmax: dict[str, float], *, bins: int) -> dict[str, Any]:
     """Closed-set accuracy@1/@3 (by rank among N), open-set "none" accuracy, and over both: accuracy@1, ECE of the top probability, NLL."""
     ranks = np.array([int(np.sum(row > row[author])) for row, author in zip(scores, truth)])  # 0 = best
     correct, confidence, log_likelihood = [], [], []
     for row, label in episodes(scores, truth):
-        probabilities, none = open_set_probabilities(row, temperature, none_logit)
+        probabilities, none = open_set_probabilities(row, softmax["temperature"], softmax["none_logit"], softmax["none_weight"])
         everything = np.append(probabilities, none)
         top = int(np.argmax(everything))
         correct.append(top == (label if label >= 0 else len(row)))
@@ -181,10 +181,9 @@ def length_report(validation: SplitScores, test: SplitScores, bins: int) -> dict
     entry: dict[str, Any] = {"candidates": len(test.authors), "test_queries": int(test.truth.size),
                              "validation_queries": int(validation.truth.size), "calibration": {}, "systems": {}}
     for system in validation.scores:
-        temperature, none_logit, nll = fit_open_set_softmax(episodes(validation.scores[system], validation.truth))
-        entry["calibration"][system] = {"temperature": temperature, "none_logit": none_logit, "validation_nll": nll,
-                                        "episodes": 2 * int(validation.truth.size)}
-        entry["systems"][system] = episode_metrics(test.scores[system], test.truth, temperature, none_logit, bins=bins)
+        softmax, nll = fit_open_set_softmax(episodes(validation.scores[system], validation.truth))
+        entry["calibration"][system] = {**softmax, "validation_nll": nll, "episodes": 2 * int(validation.truth.size)}
+        entry["systems"][system] = episode_metrics(test.scores[system], test.truth, softmax, bins=bins)
     return entry
 
 
@@ -192,10 +191,12 @@ def attribution_markdown(report: dict[str, Any]) -> str:
     """One table per query length: every system's closed- and open-set accuracy and calibration on test authors."""
     parts = [f"# Attribution (test authors: {report['authors']['test']}; calibrated on {report['authors']['validation']} "
              f"validation authors; verdict aggregation saved: {report['aggregation']})\n",
-             "Closed: the true author is among the N candidates (accuracy@1/@3 by rank). Open: it is removed; right answer "
-             "'none of these'. Mixed: both episodes of every query; top = the most probable of the candidates and 'none'.\n"]
-    header = ["system", "closed acc@1", "closed acc@3", "open: none chosen", "mixed acc@1", "ECE (top p)", "NLL"]
-    keys = ("closed_accuracy@1", "closed_accuracy@3", "open_none_accuracy", "mixed_accuracy@1", "ece_top", "nll")
+             "Closed: the true author is among the N candidates; accuracy@1/@3 rank the candidates only, 'top is the author' "
+             "also counts 'none of these' as a possible answer. Open: the true author is removed; right answer 'none of these'. "
+             "Mixed: both episodes of every query, top = the most probable of the candidates and 'none'; ECE of that top "
+             "probability, NLL of the right answer.\n"]
+    header = ["system", "closed acc@1", "closed acc@3", "closed: top is the author", "open: none on top", "mixed acc@1", "ECE (top p)", "NLL"]
+    keys = ("closed_accuracy@1", "closed_accuracy@3", "closed_top_correct", "open_none_accuracy", "mixed_accuracy@1", "ece_top", "nll")
     for length, entry in report["lengths"].items():
         parts.append(f"## {length}-word queries ({entry['test_queries']} queries, N = {entry['candidates']} candidates)\n")
         rows = [[system, *(f"{metrics[key]:.3f}" for key in keys)] for system, metrics in entry["systems"].items()]
