@@ -149,6 +149,10 @@ class Matcher:
 
         See :mod:`writing7.inference.explain`. Needs the calibrated verdict (its heads are what is explained).
         """
+        return self._explained(text_a, text_b, top=top)[0]
+
+    def _explained(self, text_a: str, text_b: str, *, top: int) -> tuple[dict[str, Any], PairFeatures]:
+        """:meth:`explain`'s result and the pair's features (read once, as :meth:`score` reads them)."""
         from writing7.calibration.scoring import unique_texts
         from writing7.inference.explain import pair_evidence, task_contributions
 
@@ -163,7 +167,7 @@ class Matcher:
             "tasks": {task: task_contributions(self.verdict, task, features, 0) for task in TASKS},
             "evidence": pair_evidence(self.verdict.profiler, texts.profiles, text_a, text_b, int(first[0]), int(second[0]), top),
         }
-        return result
+        return result, features
 
     def _results(self, features: PairFeatures) -> list[dict[str, Any]]:
         book, author = (self.verdict.predict(task, features) for task in TASKS)
@@ -204,13 +208,10 @@ class Matcher:
         ``explain``: also :meth:`explain`'s ``explanation``.
         """
         if explain:
-            result = self.explain(document_a, document_b)
-            values = [row["value"] for row in sorted(result["explanation"]["tasks"]["book"]["contributions"],
-                                                     key=lambda row: FEATURE_NAMES.index(row["feature"]))]
-            result["features"] = dict(zip(FEATURE_NAMES, np.round(values, 6).tolist()))
-            return result
-        features = self.features([(document_a, document_b)])
-        result = self._results(features)[0]
+            result, features = self._explained(document_a, document_b, top=10)
+        else:
+            features = self.features([(document_a, document_b)])
+            result = self._results(features)[0]
         result["features"] = dict(zip(FEATURE_NAMES, np.round(features.values[0], 6).tolist()))
         return result
 
