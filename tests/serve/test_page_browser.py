@@ -2,7 +2,8 @@
 
 `writing7 serve` runs as a real process with an API key and candidate authors; the browser loads the page,
 pastes two texts, presses Compare, is asked for the key, gives it, presses Compare again and waits for the
-probabilities and the explanation; then attributes a text against the configured candidates. Screenshots
+probabilities and the explanation; then attributes a text against the configured candidates and searches the
+index. Screenshots
 go to ``reports/browser/`` in the repository.
 """
 
@@ -33,7 +34,7 @@ def book(author, title):
 
 
 @pytest.fixture()
-def served_page(attribution_model_dir, tmp_path):
+def served_page(attribution_model_dir, fixture_index_dir, tmp_path):
     candidates = tmp_path / "candidates"
     for author, title in (("grey-zane", "desert-gold.txt"), ("stevenson-robert-louis", "kidnapped.txt"), ("jerome-jerome-k", "three-men-in-a-boat.txt")):
         (candidates / author).mkdir(parents=True)
@@ -42,7 +43,7 @@ def served_page(attribution_model_dir, tmp_path):
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "WRITING7_CACHE": str(tmp_path / "cache")}
     process = subprocess.Popen(
         [sys.executable, "-m", "writing7", "--quiet", "serve", "--model", str(attribution_model_dir), "--port", str(port),
-         "--api-key", KEY, "--candidates", str(candidates)],
+         "--api-key", KEY, "--candidates", str(candidates), "--index", str(fixture_index_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
     )
     url = f"http://127.0.0.1:{port}"
@@ -106,6 +107,12 @@ def test_compare_and_attribute_in_a_real_browser(served_page, browser):
     rows = browser.find_elements(By.CSS_SELECTOR, "#attribution-list li")
     assert len(rows) == 4 and any("None of these" in row.text for row in rows)
     browser.save_screenshot(str(SCREENSHOTS / "attribute.png"))
+
+    browser.find_element(By.ID, "tab-search").click()  # shown: the service has an index
+    browser.find_element(By.ID, "passage").send_keys(" ".join(book("jerome-jerome-k", "three-men-in-a-boat.txt").split()[100:220]))
+    browser.find_element(By.ID, "search-button").click()
+    wait.until(shown.visibility_of_element_located((By.ID, "search-result")))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#search-rows tr")) >= 1
 
     browser.set_window_size(390, 1800)  # a phone: one column, nothing cut off
     browser.find_element(By.ID, "tab-compare").click()
