@@ -13,7 +13,11 @@ STAMP := $(VENV)/.writing7-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
+<<<<<<< HEAD
 .PHONY: install install-quality run test test-slow bench clean-venv
+=======
+.PHONY: install run test test-slow test-browser bench clean-venv
+>>>>>>> issue-17
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +48,12 @@ test: install
 
 test-slow: install
 	$(PY) -m pytest -q -m slow
+
+# The page in a real headless Chromium (Debian's chromium + chromium-driver; installed with apt when run as root).
+test-browser: install
+	@if ! command -v chromedriver >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; fi
+	$(PY) -m pytest -q -m slow tests/serve/test_page_browser.py
 
 bench: install
 	$(PY) bench/standardize.py --corpus "$(CORPUS)"

@@ -71,3 +71,17 @@ def fixture_index_dir(tmp_path_factory: pytest.TempPathFactory, calibrated_match
     run(IndexConfig(chunk_size=4, overlap=4, max_chunks_per_book=8, held_out_per_book=2), corpus=FIXTURE_CORPUS,
         model_dir=calibrated_matcher_dir, out=out)
     return out
+
+
+@pytest.fixture(scope="session")
+def attribution_model_dir(tmp_path_factory: pytest.TempPathFactory, calibrated_matcher_dir: Path) -> Path:
+    """A copy of the tiny calibrated artifacts with attribution fitted by the real stage (validation authors of the
+    fixture pair dataset, 200- and 1,000-word queries); returns its model folder."""
+    from writing7.config.attribution import AttributionConfig
+    from writing7.stages import attribution
+
+    source_root = calibrated_matcher_dir.parents[2]
+    root = tmp_path_factory.mktemp("attribution") / "artifacts"
+    shutil.copytree(source_root, root)
+    attribution.run(AttributionConfig(lengths=["200", "1000"]), corpus=FIXTURE_CORPUS, artifacts=root)
+    return root / calibrated_matcher_dir.relative_to(source_root)

@@ -44,7 +44,7 @@ MANIFEST_NAME = "manifest.json"
 # model's hash, so calibrating never makes `train` stale and the model hashes the same before and after.
 MODEL_SIDECAR_FILES = (
     "calibration.json", "style_calibration.json", "calibration_manifest.json",
-    "verdict.json", "verdict_manifest.json", "verdict_fit.npz", "text_profile",
+    "verdict.json", "verdict_manifest.json", "verdict_fit.npz", "text_profile", "attribution.json",
 )
 TRACKED_PACKAGES = ("writing7", "torch", "transformers", "sentence-transformers", "datasets", "numpy", "spacy")
 MARKER_NAME = ".writing7-artifacts"

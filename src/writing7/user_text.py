@@ -88,3 +88,47 @@ def require_folder(path: Path | str, *, what: str, fix: str) -> Path:
     if not stat.S_ISDIR(status.st_mode):
         raise NotADirectoryError(f"{path} is a file, not a folder: pass the {what} folder ({fix})")
     return path
+
+
+def read_user_document(path: Path | str, *, max_bytes: int | None, what: str = "document") -> str:
+    """A whole document, standardized like corpus books (a Project Gutenberg header/licence is removed when present)."""
+    from writing7.text.standardize import clean_text
+
+    path = Path(path)
+    text = read_user_text(path, max_bytes=max_bytes, what=what).text
+    cleaned = clean_text(text, min_kept_fraction=0.0, min_chars=1).text
+    if not cleaned.strip():
+        raise ValueError(f"{path} holds no text once the Project Gutenberg header and licence are removed: pass the book's prose")
+    return cleaned
+
+
+CANDIDATES_LAYOUT = "put each candidate author's known writings in DIR/AUTHOR/*.txt"
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith(".")
+
+
+def read_candidate_folder(path: Path | str, *, max_bytes: int | None) -> dict[str, list[str]]:
+    """``{author: [document, ...]}`` of a candidates folder ``DIR/{author}/*.txt`` (hidden files are ignored).
+
+    Refused, with the path and the fix: a missing folder, a folder with no author folders, a file directly in
+    it, an author folder without ``.txt`` files, a file that is not ``.txt`` or not readable text.
+    """
+    root = require_folder(path, what="candidates", fix=f"pass --candidates DIR; {CANDIDATES_LAYOUT}")
+    entries = sorted(filter(_visible, root.iterdir()))
+    loose = [entry for entry in entries if not entry.is_dir()]
+    if loose:
+        raise ValueError(f"{loose[0]} is a file directly in the candidates folder: {CANDIDATES_LAYOUT}")
+    if not entries:
+        raise ValueError(f"{root} has no author folders: {CANDIDATES_LAYOUT}")
+    candidates = {}
+    for folder in entries:
+        files = sorted(filter(_visible, folder.iterdir()))
+        others = [file for file in files if not (file.is_file() and file.suffix.lower() == ".txt")]
+        if others:
+            raise ValueError(f"{others[0]} is not a .txt file: convert it to plain text (.txt) or move it out of {folder}")
+        if not files:
+            raise ValueError(f"{folder} has no .txt files: add at least one text by {folder.name}, or remove the folder")
+        candidates[folder.name] = [read_user_document(file, max_bytes=max_bytes, what=f"text by {folder.name}") for file in files]
+    return candidates

@@ -22,7 +22,7 @@ app = typer.Typer(
 # so that stages can land one at a time.
 COMMAND_MODULES = (
     "standardize", "ingest", "prepare", "train", "calibrate", "evaluate",
-    "inference", "serve", "bench_style", "pipeline", "config",
+    "inference", "attribution", "serve", "bench_style", "pipeline", "config",
 )
 
 

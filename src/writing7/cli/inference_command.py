@@ -12,13 +12,14 @@ from writing7.cli import app
 from writing7.cli.common import user_errors
 from writing7.config.index import IndexConfig, SearchConfig
 from writing7.config.inference import InferenceConfig
-from writing7.user_text import read_user_text, require_folder
+from writing7.user_text import read_user_document, read_user_text, require_folder
 
 MODEL = typer.Option(None, "--model", help="Model folder (default $WRITING7_ARTIFACTS/models/book_matcher_contrastive/final).")
 CONFIG = typer.Option(None, "--config", help="TOML file; its \\[inference] (\\[index], \\[search]) table sets defaults.")
 UNCALIBRATED = typer.Option(None, "--uncalibrated", help="Score without calibration files (raw sigmoid; flagged in the output).")
 BATCH_SIZE = typer.Option(None, "--batch-size", help="Pairs or texts per model forward.")
 DEVICE = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default auto).")
+EXPLAIN = typer.Option(False, "--explain", help="Add the explanation: each feature's contribution to each logit, and the evidence.")
 
 
 def _matcher(model: Path | None, config: Path | None, *, uncalibrated: bool | None, batch_size: int | None = None,
@@ -47,13 +48,7 @@ def _read_passage(path: Path, config: Path | None) -> str:
 
 def _read_document(path: Path, config: Path | None) -> str:
     """A whole document for ``compare``, standardized like corpus books (Gutenberg header/footer stripped when present)."""
-    from writing7.text.standardize import clean_text
-
-    text = read_user_text(path, max_bytes=InferenceConfig.load(config).max_text_bytes, what="document").text
-    cleaned = clean_text(text, min_kept_fraction=0.0, min_chars=1).text
-    if not cleaned.strip():
-        raise ValueError(f"{path} holds no text once the Project Gutenberg header and licence are removed: pass the book's prose")
-    return cleaned
+    return read_user_document(path, max_bytes=InferenceConfig.load(config).max_text_bytes)
 
 
 def _passage(text: str | None, path: Path | None, config: Path | None, position: int) -> str | None:
@@ -63,6 +58,12 @@ def _passage(text: str | None, path: Path | None, config: Path | None, position:
     if text is not None and not text.strip():
         raise ValueError(f"passage {position} is empty: pass some text, or --file{position} with a text file")
     return text
+
+
+def _refuse_uncalibrated_explanation(explain: bool, uncalibrated: bool | None) -> None:
+    """--explain takes the calibrated verdict apart: refused with --uncalibrated before the model loads."""
+    if explain and uncalibrated:
+        raise ValueError("--explain needs the calibrated verdict (its heads are what is explained): drop --uncalibrated")
 
 
 # The shared decoder's encoding names, as iconv spells them (for the fix in the error message).
@@ -88,13 +89,15 @@ def score(
     text2: str = typer.Argument(None, help="Second passage (or --file2)."),
     file1: Path = typer.Option(None, "--file1", help="Read the first passage from this file."),
     file2: Path = typer.Option(None, "--file2", help="Read the second passage from this file."),
-    model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE,
+    model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE, explain: bool = EXPLAIN,
 ) -> None:
     """Same book? Same author? Calibrated probabilities, decision, abstention and style similarity of two texts of any length."""
     first, second = _passage(text1, file1, config, 1), _passage(text2, file2, config, 2)
     if first is None or second is None:
         raise ValueError("two passages are needed: writing7 score TEXT1 TEXT2, or --file1 A.txt --file2 B.txt")
-    _echo_json(_matcher(model, config, uncalibrated=uncalibrated, device=device).score(first, second))
+    _refuse_uncalibrated_explanation(explain, uncalibrated)
+    matcher = _matcher(model, config, uncalibrated=uncalibrated, device=device)
+    _echo_json(matcher.explain(first, second) if explain else matcher.score(first, second))
 
 
 @app.command("score-pairs")
@@ -104,6 +107,7 @@ def score_pairs(
     output: Path = typer.Option(..., "--output", "-o", help='Answers: {"id": ..., "value": ...} per line (written atomically).'),
     target: str = typer.Option("book", "--target", help="book (same book) or author (same author)."),
     model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, batch_size: int = BATCH_SIZE, device: str = DEVICE,
+    explain: bool = typer.Option(False, "--explain", help="Add each pair's explanation to its answer line (slower: pair by pair)."),
 ) -> None:
     """Score a PAN-format JSONL file of texts of any length: value > 0.5 same, < 0.5 different, 0.5 abstain (streamed in blocks)."""
     from writing7.stages.score_pairs import check_output_path, run, validate_pan_file
@@ -111,8 +115,10 @@ def score_pairs(
     check_output_path(input_path, output)  # never overwrite the input; before the (slow) model load
     _require_utf8_pairs_file(input_path)
     validate_pan_file(input_path)  # before the (slow) model load
+    _refuse_uncalibrated_explanation(explain, uncalibrated)
     matcher = _matcher(model, config, uncalibrated=uncalibrated, batch_size=batch_size, device=device)
-    summary = run(matcher, input_path=input_path, output_path=output, target=target, block_pairs=matcher.config.block_pairs)
+    summary = run(matcher, input_path=input_path, output_path=output, target=target, block_pairs=matcher.config.block_pairs,
+                  explain=explain)
     typer.echo(f"scored {summary['pairs']} pairs ({summary['same']} same, {summary['abstained']} abstained) -> {summary['output']}")
 
 
@@ -121,11 +127,13 @@ def score_pairs(
 def compare(
     file_a: Path = typer.Argument(..., help="First document (a .txt file; Gutenberg boilerplate is stripped)."),
     file_b: Path = typer.Argument(..., help="Second document."),
-    model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE,
+    model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE, explain: bool = EXPLAIN,
 ) -> None:
     """Compare two whole documents: `score`'s verdict plus every input of it (passage and stylometric features)."""
     document_a, document_b = _read_document(file_a, config), _read_document(file_b, config)
-    _echo_json(_matcher(model, config, uncalibrated=uncalibrated, device=device).compare_documents(document_a, document_b))
+    _refuse_uncalibrated_explanation(explain, uncalibrated)
+    matcher = _matcher(model, config, uncalibrated=uncalibrated, device=device)
+    _echo_json(matcher.compare_documents(document_a, document_b, explain=explain))
 
 
 @app.command("index")

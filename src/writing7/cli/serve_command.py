@@ -1,7 +1,8 @@
-"""``writing7 serve``: the HTTP service (FastAPI + uvicorn); OpenAPI docs at ``/docs``."""
+"""``writing7 serve``: the HTTP service (FastAPI + uvicorn) and its web page at ``/``; ``writing7 ui`` opens the page."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -27,30 +28,86 @@ def serve(
     config: Path = typer.Option(None, "--config", help="TOML file; its \\[serve], \\[inference] and \\[search] tables set defaults."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
     body_timeout_s: float = typer.Option(None, "--body-timeout-s", help="Seconds a request body may stall before 408 (default 30)."),
+    candidates: Path = typer.Option(None, "--candidates", help="Candidate authors for /v1/attribute and the page: DIR/AUTHOR/*.txt."),
+    cache_dir: Path = typer.Option(None, "--cache-dir", help="Where attribution caches candidate profiles (default $WRITING7_CACHE or ~/.cache/writing7)."),
 ) -> None:
-    """Serve score, style similarity, embed, search and compare over HTTP."""
+    """Serve score, style similarity, embed, search, compare and attribute over HTTP, and the web page at /."""
+    start(ServeOptions(model=model, index=index, teacher=teacher, host=host, port=port, api_key=api_key, batching=batching,
+                       max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, uncalibrated=uncalibrated, device=device, config=config,
+                       log_level=log_level, body_timeout_s=body_timeout_s, candidates=candidates, cache_dir=cache_dir), open_browser=False)
+
+
+@app.command("ui")
+@user_errors
+def ui(
+    model: Path = typer.Option(None, "--model", help="Model folder (default $WRITING7_ARTIFACTS/models/book_matcher_contrastive/final)."),
+    index: Path = typer.Option(None, "--index", help="Search index folder (enables the page's search)."),
+    candidates: Path = typer.Option(None, "--candidates", help="Candidate authors for attribution: DIR/AUTHOR/*.txt."),
+    port: int = typer.Option(None, "--port", help="TCP port (default 8000)."),
+    api_key: str = typer.Option(None, "--api-key", help="Require this key (the page asks for it); default env WRITING7_API_KEY."),
+    device: str = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N."),
+    config: Path = typer.Option(None, "--config", help="TOML file; its \\[serve], \\[inference] and \\[search] tables set defaults."),
+) -> None:
+    """Start the service on this machine and open its web page in the browser (`writing7 serve`, then the page)."""
+    start(ServeOptions(model=model, index=index, candidates=candidates, port=port, api_key=api_key, device=device, config=config,
+                       log_level="warning"), open_browser=True)
+
+
+@dataclasses.dataclass
+class ServeOptions:
+    """The options of `serve` (`ui` sets a few and keeps the defaults of the rest)."""
+
+    model: Path | None = None
+    index: Path | None = None
+    teacher: Path | None = None
+    host: str | None = None
+    port: int | None = None
+    api_key: str | None = None
+    batching: bool | None = None
+    max_batch_size: int | None = None
+    max_wait_ms: float | None = None
+    uncalibrated: bool = False
+    device: str | None = None
+    config: Path | None = None
+    log_level: str = "info"
+    body_timeout_s: float | None = None
+    candidates: Path | None = None
+    cache_dir: Path | None = None
+
+
+def start(options: ServeOptions, *, open_browser: bool) -> None:
+    """Load everything (failing as one line before listening), then serve; announce the page once listening."""
     from writing7.artifacts import ArtifactLayout
     from writing7.calibration.bundle import MatcherCalibration
     from writing7.config.index import SearchConfig
     from writing7.config.inference import InferenceConfig
     from writing7.config.serve import ServeConfig
+    from writing7.inference.attribution import default_cache_dir
     from writing7.serve.app import create_app
     from writing7.serve.server import run_server
     from writing7.user_text import require_folder
 
-    cfg = ServeConfig.load(config, host=host, port=port, batching=batching, max_batch_size=max_batch_size, max_wait_ms=max_wait_ms,
-                           body_timeout_s=body_timeout_s)
-    model = require_folder(model or ArtifactLayout.from_env().bi_encoder, what="model",
+    config = options.config
+    cfg = ServeConfig.load(config, host=options.host, port=options.port, batching=options.batching,
+                           max_batch_size=options.max_batch_size, max_wait_ms=options.max_wait_ms, body_timeout_s=options.body_timeout_s)
+    model = require_folder(options.model or ArtifactLayout.from_env().bi_encoder, what="model",
                            fix="run `writing7 train` first, or pass --model with a trained model folder")
-    if not uncalibrated and not MatcherCalibration.exists(model):
+    if not options.uncalibrated and not MatcherCalibration.exists(model):
         raise FileNotFoundError(f"no calibration in {model}: run `writing7 calibrate` first (or pass --uncalibrated)")
-    if index is not None:
-        require_folder(index, what="search index", fix="run `writing7 index --corpus DIR` first, or pass --index with an index folder")
-    application = create_app(model, config=cfg, index_dir=index, teacher_dir=teacher, api_key=api_key, uncalibrated=uncalibrated,
-                             inference=InferenceConfig.load(config), search=SearchConfig.load(config), device=device)
-    application.state.service.load()  # a damaged model or index fails here, as one line, before anything listens
+    if options.index is not None:
+        require_folder(options.index, what="search index", fix="run `writing7 index --corpus DIR` first, or pass --index with an index folder")
+    application = create_app(model, config=cfg, index_dir=options.index, teacher_dir=options.teacher, api_key=options.api_key,
+                             uncalibrated=options.uncalibrated, inference=InferenceConfig.load(config), search=SearchConfig.load(config),
+                             device=options.device, candidates_dir=options.candidates, cache_dir=options.cache_dir or default_cache_dir())
+    application.state.service.load()  # a damaged model, index or candidates folder fails here, as one line, before anything listens
+    address = f"http://{'127.0.0.1' if cfg.host in ('0.0.0.0', '::') else cfg.host}:{cfg.port}/"
 
     def announce() -> None:
-        typer.echo(f"serving {model} on http://{cfg.host}:{cfg.port} (docs at /docs)")
+        typer.echo(f"serving {model} on http://{cfg.host}:{cfg.port} (page at {address}, docs at /docs)")
+        if open_browser:
+            import webbrowser
 
-    run_server(application, host=cfg.host, port=cfg.port, log_level=log_level, on_listening=announce)
+            if not webbrowser.open(address):
+                typer.echo(f"open {address} in a browser")
+
+    run_server(application, host=cfg.host, port=cfg.port, log_level=options.log_level, on_listening=announce)

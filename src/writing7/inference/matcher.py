@@ -27,7 +27,7 @@ import numpy as np
 from writing7.artifacts import ArtifactLayout
 from writing7.config.inference import InferenceConfig
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES
-from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, Verdict, VerdictFeaturizer, band_of
+from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, TextRepresentations, Verdict, VerdictFeaturizer, band_of
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +132,43 @@ class Matcher:
         _check_pairs(pairs)
         return self.featurizer.features([p[0] for p in pairs], [p[1] for p in pairs])
 
+    def represent(self, texts: Sequence[str]) -> TextRepresentations:
+        """What the verdict reads of each text (passages encoded, whole text profiled), reusable across pairs."""
+        return self.featurizer.represent(list(texts))
+
+    def features_between(self, texts: TextRepresentations, first: Sequence[int], second: Sequence[int]) -> PairFeatures:
+        """The verdict's inputs of the pairs ``(texts[first[k]], texts[second[k]])`` of already represented texts."""
+        return self.featurizer.pair_features(texts, np.asarray(first), np.asarray(second))
+
+    def task_logits(self, task: str, features: PairFeatures) -> np.ndarray:
+        """(n,) the verdict's logit of ``task`` ("book" or "author") for each pair: what its probability is the sigmoid of."""
+        return np.asarray(self.verdict.predict(task, features)["logit"], dtype=np.float64)
+
+    def explain(self, text_a: str, text_b: str, *, top: int = 10) -> dict[str, Any]:
+        """:meth:`score` plus ``explanation``: per task the logit as bias + one contribution per feature, and the evidence.
+
+        See :mod:`writing7.inference.explain`. Needs the calibrated verdict (its heads are what is explained).
+        """
+        return self._explained(text_a, text_b, top=top)[0]
+
+    def _explained(self, text_a: str, text_b: str, *, top: int) -> tuple[dict[str, Any], PairFeatures]:
+        """:meth:`explain`'s result and the pair's features (read once, as :meth:`score` reads them)."""
+        from writing7.calibration.scoring import unique_texts
+        from writing7.inference.explain import pair_evidence, task_contributions
+
+        if not self.calibrated:
+            raise ValueError("explanations need the calibrated verdict: load the model without --uncalibrated (run `writing7 calibrate`)")
+        _check_pairs([(text_a, text_b)])
+        distinct, first, second = unique_texts([text_a], [text_b])
+        texts = self.represent(distinct)
+        features = self.features_between(texts, first, second)
+        result = self._results(features)[0]
+        result["explanation"] = {
+            "tasks": {task: task_contributions(self.verdict, task, features, 0) for task in TASKS},
+            "evidence": pair_evidence(self.verdict.profiler, texts.profiles, text_a, text_b, int(first[0]), int(second[0]), top),
+        }
+        return result, features
+
     def _results(self, features: PairFeatures) -> list[dict[str, Any]]:
         book, author = (self.verdict.predict(task, features) for task in TASKS)
         style = np.clip(self.style.predict(features.values[:, PASSAGE_FEATURE_NAMES.index("centroid_cosine")]), 0.0, 1.0)
@@ -165,10 +202,16 @@ class Matcher:
         return int(self.model.encoder.embedding_dim)
 
     # -- documents -------------------------------------------------------------------------------
-    def compare_documents(self, document_a: str, document_b: str) -> dict[str, Any]:
-        """:meth:`score` of two documents plus the verdict's inputs (``features``): the same numbers, shown in full."""
-        features = self.features([(document_a, document_b)])
-        result = self._results(features)[0]
+    def compare_documents(self, document_a: str, document_b: str, *, explain: bool = False) -> dict[str, Any]:
+        """:meth:`score` of two documents plus the verdict's inputs (``features``): the same numbers, shown in full.
+
+        ``explain``: also :meth:`explain`'s ``explanation``.
+        """
+        if explain:
+            result, features = self._explained(document_a, document_b, top=10)
+        else:
+            features = self.features([(document_a, document_b)])
+            result = self._results(features)[0]
         result["features"] = dict(zip(FEATURE_NAMES, np.round(features.values[0], 6).tolist()))
         return result
 

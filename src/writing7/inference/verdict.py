@@ -28,13 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from writing7.artifacts import atomic_write_json
 from writing7.calibration.fused import FusedLogisticCalibrator
 from writing7.calibration.scoring import unique_texts
 from writing7.calibration.threshold import ThresholdCalibrator
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
-from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler
+from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, TextProfiles
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,67 @@ class PairFeatures:
         return self.words.min(axis=1)
 
 
+def stack_rows(parts: Sequence[Any]) -> Any:
+    """The rows of several same-type dataclasses of per-row fields (sparse matrices, arrays, lists) one after another."""
+    first = parts[0]
+    if first is None:
+        return None
+    values = {}
+    for field in dataclasses.fields(first):
+        pieces = [getattr(part, field.name) for part in parts]
+        if sp.issparse(pieces[0]):
+            values[field.name] = sp.vstack(pieces).tocsr()
+        elif isinstance(pieces[0], np.ndarray):
+            values[field.name] = np.concatenate(pieces)
+        else:
+            values[field.name] = [item for piece in pieces for item in piece]
+    return type(first)(**values)
+
+
+@dataclasses.dataclass
+class TextRepresentations:
+    """What the verdict reads of ``n`` texts, computed once per text: passages encoded, whole texts profiled.
+
+    Text ``i`` owns passage rows ``offsets[i]:offsets[i + 1]`` of ``embeddings`` and ``style``. Pair features
+    of any two texts (:meth:`VerdictFeaturizer.pair_features`) need nothing else, so a representation can be
+    kept and reused (attribution caches its candidates' representations).
+    """
+
+    embeddings: np.ndarray  # (passages, dim) L2-normalised
+    style: Any  # the pair head's per-passage TextFeatures (None when the model has none)
+    offsets: np.ndarray  # (n + 1,)
+    profiles: TextProfiles | None  # whole-text profiles (None in the uncalibrated mode)
+    words: np.ndarray  # (n,) word count of each text
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[TextRepresentations]) -> TextRepresentations:
+        """One representation of the texts of ``parts``, in order (passage rows re-offset)."""
+        starts = np.cumsum([0] + [len(part.embeddings) for part in parts])  # (parts + 1,)
+        offsets = np.concatenate([[0]] + [part.offsets[1:] + start for part, start in zip(parts, starts)])
+        return cls(np.concatenate([part.embeddings for part in parts]), stack_rows([part.style for part in parts]), offsets,
+                   stack_rows([part.profiles for part in parts]), np.concatenate([part.words for part in parts]))
+
+    def select(self, index: int) -> TextRepresentations:
+        """Text ``index`` alone."""
+        start, end = int(self.offsets[index]), int(self.offsets[index + 1])
+        rows = np.arange(start, end)
+        style = None if self.style is None else _select_rows(self.style, rows)
+        profiles = None if self.profiles is None else _select_rows(self.profiles, np.array([index]))
+        return TextRepresentations(self.embeddings[start:end], style, np.array([0, end - start]), profiles, self.words[index:index + 1])
+
+
+def _select_rows(table: Any, rows: np.ndarray) -> Any:
+    """Rows ``rows`` of a dataclass of per-row fields (the inverse of :func:`stack_rows`)."""
+    values = {}
+    for field in dataclasses.fields(table):
+        value = getattr(table, field.name)
+        values[field.name] = [value[row] for row in rows] if isinstance(value, list) else value[rows]
+    return type(table)(**values)
+
+
 class VerdictFeaturizer:
     """Turns text pairs into :class:`PairFeatures` with a :class:`~writing7.models.matcher.MatcherModel` and a fitted profiler."""
 
@@ -83,20 +145,29 @@ class VerdictFeaturizer:
         if len(texts1) != len(texts2):
             raise ValueError(f"{len(texts1)} first texts but {len(texts2)} second texts: pairs need one of each")
         distinct, first, second = unique_texts(texts1, texts2)
-        passages = [document_chunks(text, self.settings) for text in distinct]
-        offsets = np.cumsum([0] + [len(group) for group in passages])  # (distinct + 1,)
+        return self.pair_features(self.represent(distinct), first, second)
+
+    def represent(self, texts: Sequence[str]) -> TextRepresentations:
+        """:class:`TextRepresentations` of ``texts``: passages spread over each, encoded; each text profiled whole."""
+        passages = [document_chunks(text, self.settings) for text in texts]
+        offsets = np.cumsum([0] + [len(group) for group in passages])  # (texts + 1,)
         flat = [passage for group in passages for passage in group]
         embeddings = np.asarray(self.model.encode(flat, batch_size=self.batch_size), dtype=np.float32)  # (passages, dim)
-        style = self.model.text_features(flat)
-        passage_rows = np.stack([self._passage_features(embeddings, style, offsets, a, b) for a, b in zip(first, second)])
-        counts = np.diff(offsets)
         if self.profiler is None:  # the uncalibrated mode: passage features only
-            words = np.array([len(text.split()) for text in distinct], dtype=np.float64)
-            values = passage_rows
+            profiles, words = None, np.array([len(text.split()) for text in texts], dtype=np.float64)
         else:
-            profiles = self.profiler.profile(distinct)
-            words, values = profiles.word_counts, np.concatenate([passage_rows, self.profiler.pair_features(profiles, first, second)], axis=1)
-        return PairFeatures(values=values, words=np.stack([words[first], words[second]], axis=1),
+            profiles = self.profiler.profile(list(texts))
+            words = profiles.word_counts
+        return TextRepresentations(embeddings, self.model.text_features(flat), offsets, profiles, words)
+
+    def pair_features(self, texts: TextRepresentations, first: np.ndarray, second: np.ndarray) -> PairFeatures:
+        """:class:`PairFeatures` of the pairs ``(texts[first[k]], texts[second[k]])``."""
+        first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+        passage_rows = np.stack([self._passage_features(texts.embeddings, texts.style, texts.offsets, a, b) for a, b in zip(first, second)])
+        values = passage_rows if texts.profiles is None else np.concatenate(
+            [passage_rows, self.profiler.pair_features(texts.profiles, first, second)], axis=1)
+        counts = np.diff(texts.offsets)
+        return PairFeatures(values=values, words=np.stack([texts.words[first], texts.words[second]], axis=1),
                             passages=np.stack([counts[first], counts[second]], axis=1))
 
     def _passage_features(self, embeddings: np.ndarray, style: Any, offsets: np.ndarray, a: int, b: int) -> np.ndarray:

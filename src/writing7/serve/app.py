@@ -1,10 +1,10 @@
-"""The HTTP service (FastAPI): score, style similarity, embed, search, compare, health, model card.
+"""The HTTP service (FastAPI): score, style similarity, embed, search, compare, attribute, health, model card; the web page.
 
 ``create_app(model_dir, config=ServeConfig(...))`` returns the app; the model (and the index, when
 given) is loaded once at start-up by the lifespan, and concurrent score / style-similarity / embed
 requests are micro-batched (:mod:`writing7.serve.batching`). Every number the service returns is
 what the Python API (:class:`writing7.inference.matcher.Matcher`) returns for the same input.
-OpenAPI docs at ``/docs``.
+OpenAPI docs at ``/docs``; the web page (:mod:`writing7.serve.page`) at ``/``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from writing7.serve.batching import MicroBatcher
 from writing7.serve.errors import ServiceError, install_error_handlers
 from writing7.serve.limits import RequestBody, check_items, check_texts
 from writing7.serve.model_card import model_card
+from writing7.serve.page import add_page_routes
 from writing7.serve.security import require_api_key, resolve_api_key
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class ServiceSources:
     reports_dir: Path | None = None
     uncalibrated: bool = False
     device: str | None = None
+    candidates_dir: Path | None = None
+    cache_dir: Path | None = None
 
 
 class Service:
@@ -53,6 +56,8 @@ class Service:
         self.sources, self.config, self.inference, self.search_config = sources, config, inference, search
         self.matcher: Any = None
         self.searcher: Any = None
+        self.attributor: Any = None
+        self.candidates: dict[str, list[str]] = {}
         self.batchers: dict[str, MicroBatcher] = {}
 
     def load(self) -> None:
@@ -64,10 +69,28 @@ class Service:
         if self.sources.index_dir is not None:
             self.searcher = Searcher.load(self.sources.index_dir, self.matcher, teacher_dir=self.sources.teacher_dir,
                                           config=self.search_config)
+        self._load_attribution()
         operations = {"score": self.matcher.score_batch, "style": self.matcher.style_similarity_batch,
                       "embed": lambda texts: list(self.matcher.embed(texts))}
         self.batchers = {name: MicroBatcher(function, max_batch_size=self.config.max_batch_size, max_wait_ms=self.config.max_wait_ms,
                                             enabled=self.config.batching, name=name) for name, function in operations.items()}
+
+    def _load_attribution(self) -> None:
+        """The attributor when the model has ``attribution.json``; the ``--candidates`` folder read and its texts represented."""
+        from writing7.inference.attribution import AttributionCalibration, Attributor
+        from writing7.user_text import read_candidate_folder
+
+        if self.sources.candidates_dir is not None:
+            self.candidates = read_candidate_folder(self.sources.candidates_dir, max_bytes=self.inference.max_text_bytes)
+        if not self.matcher.calibrated or not AttributionCalibration.exists(self.sources.model_dir):
+            if self.candidates:
+                raise FileNotFoundError(f"{self.sources.model_dir} has no attribution.json: run `writing7 calibrate-attribution "
+                                        "--corpus DIR` first, or start without --candidates")
+            return
+        self.attributor = Attributor.load(self.matcher, cache_dir=self.sources.cache_dir)
+        if self.candidates:
+            self.attributor.cache.get([text for texts in self.candidates.values() for text in texts])  # the first query costs only itself
+            logger.info("attribution: %d candidate authors from %s", len(self.candidates), self.sources.candidates_dir)
 
     @property
     def loaded(self) -> bool:
@@ -89,11 +112,17 @@ class Service:
 
 def create_app(model_dir: Path, *, config: ServeConfig | None = None, index_dir: Path | None = None, teacher_dir: Path | None = None,
                api_key: str | None = None, uncalibrated: bool = False, inference: InferenceConfig | None = None,
-               search: SearchConfig | None = None, reports_dir: Path | None = None, device: str | None = None) -> FastAPI:
-    """The service app; nothing is loaded until start-up (``with TestClient(app)`` or uvicorn)."""
+               search: SearchConfig | None = None, reports_dir: Path | None = None, device: str | None = None,
+               candidates_dir: Path | None = None, cache_dir: Path | None = None) -> FastAPI:
+    """The service app; nothing is loaded until start-up (``with TestClient(app)`` or uvicorn).
+
+    ``candidates_dir`` (``DIR/AUTHOR/*.txt``): the candidate authors ``/v1/attribute`` uses when a request names none;
+    ``cache_dir``: where attribution caches candidate representations on disk (default: memory only).
+    """
     config = config or ServeConfig()
     sources = ServiceSources(Path(model_dir), index_dir and Path(index_dir), teacher_dir and Path(teacher_dir),
-                             reports_dir and Path(reports_dir), uncalibrated, device)
+                             reports_dir and Path(reports_dir), uncalibrated, device, candidates_dir and Path(candidates_dir),
+                             cache_dir and Path(cache_dir))
     service = Service(sources, config, inference or InferenceConfig(), search or SearchConfig())
 
     @contextlib.asynccontextmanager
@@ -111,6 +140,8 @@ def create_app(model_dir: Path, *, config: ServeConfig | None = None, index_dir:
     app.add_middleware(RequestBody, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s)
     install_error_handlers(app)
     _add_routes(app, service)
+    _add_attribution_routes(app, service)
+    add_page_routes(app)
     return app
 
 
@@ -139,10 +170,16 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         card["batching"] = {name: batcher.stats() for name, batcher in service.batchers.items()}
         return card
 
-    @app.post("/v1/score", response_model=schemas.ScoreResponse, tags=["pairs"], **guarded)
-    async def score(body: schemas.PairRequest) -> dict[str, Any]:
-        """Calibrated same-book and same-author probabilities, decision and abstention for two texts of any length."""
+    @app.post("/v1/score", response_model=schemas.ExplainedScoreResponse | schemas.ScoreResponse, tags=["pairs"], **guarded)
+    async def score(body: schemas.ScoreRequest) -> dict[str, Any]:
+        """Calibrated same-book and same-author probabilities, decision and abstention for two texts of any length.
+
+        ``"explain": true`` adds ``explanation`` (:meth:`Matcher.explain`): each feature's contribution to each logit, the evidence.
+        """
         documents_ok([body.text1, body.text2], "text")
+        if body.explain:
+            explainable_or_409()
+            return await asyncio.to_thread(service.matcher.explain, body.text1, body.text2)
         return (await service.batchers["score"].submit([(body.text1, body.text2)]))[0]
 
     @app.post("/v1/score/batch", response_model=schemas.BatchScoreResponse, tags=["pairs"], **guarded)
@@ -176,8 +213,41 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         results = await asyncio.to_thread(service.searcher.search, body.text, top_k=body.top_k, rerank=body.rerank)
         return {"results": results}
 
-    @app.post("/v1/compare", response_model=schemas.CompareResponse, tags=["documents"], **guarded)
+    @app.post("/v1/compare", response_model=schemas.ExplainedCompareResponse | schemas.CompareResponse, tags=["documents"], **guarded)
     async def compare(body: schemas.CompareRequest) -> dict[str, Any]:
-        """:func:`score` of two documents plus every input of the verdict (``features``)."""
+        """:func:`score` of two documents plus every input of the verdict (``features``); ``"explain": true`` adds ``explanation``."""
         documents_ok([body.document1, body.document2], "document")
-        return await asyncio.to_thread(service.matcher.compare_documents, body.document1, body.document2)
+        if body.explain:
+            explainable_or_409()
+        return await asyncio.to_thread(service.matcher.compare_documents, body.document1, body.document2, explain=body.explain)
+
+    def explainable_or_409() -> None:
+        if not service.matcher.calibrated:
+            raise ServiceError(409, "uncalibrated", "explanations need the calibrated verdict: start the service without --uncalibrated")
+
+
+def _add_attribution_routes(app: FastAPI, service: Service) -> None:
+    config = service.config
+    guarded = {"dependencies": [Depends(require_api_key)], "responses": {**ERRORS, 409: {"model": schemas.ErrorResponse}}}
+
+    @app.get("/v1/candidates", response_model=schemas.CandidatesResponse, tags=["attribution"], **guarded)
+    async def candidates() -> dict[str, Any]:
+        """The candidate authors configured at start-up (``--candidates DIR``), and whether attribution is available."""
+        rows = [{"author": author, "texts": len(texts), "words": sum(len(text.split()) for text in texts)}
+                for author, texts in service.candidates.items()]
+        return {"candidates": rows, "attribution": service.attributor is not None}
+
+    @app.post("/v1/attribute", response_model=schemas.AttributeResponse, tags=["attribution"], **guarded)
+    async def attribute(body: schemas.AttributeRequest) -> dict[str, Any]:
+        """Which candidate author wrote the text, if any: calibrated probabilities per candidate and for "none of these"."""
+        if service.attributor is None:
+            raise ServiceError(409, "no_attribution", "this model has no attribution calibration: run "
+                                                      "`writing7 calibrate-attribution --corpus DIR` and restart the service")
+        known = body.candidates if body.candidates is not None else service.candidates
+        if not known:
+            raise ServiceError(422, "no_candidates", "no candidate authors: send \"candidates\": {author: [text, ...]} "
+                                                     "or start the service with --candidates DIR")
+        check_items(sum(len(texts) for texts in known.values()), limit=config.max_batch_items, field="candidates")
+        for field, texts in (("text", [body.text]), ("candidates", [text for texts in known.values() for text in texts])):
+            check_texts(texts, limit=config.max_document_characters, field=field, setting="max_document_characters")
+        return await asyncio.to_thread(service.attributor.attribute, body.text, known, top_k=body.top_k)

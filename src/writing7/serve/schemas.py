@@ -21,6 +21,10 @@ class PairRequest(Strict):
     text2: str = Field(..., description="Second passage.", examples=["The wind swept up the streets, rattling along the housetops."])
 
 
+class ScoreRequest(PairRequest):
+    explain: bool = Field(False, description="Also return the explanation: each feature's contribution to each logit, and the evidence.")
+
+
 class BatchScoreRequest(Strict):
     pairs: list[PairRequest] = Field(..., description="Passage pairs, scored in one batch.")
 
@@ -39,6 +43,15 @@ class ScoreResponse(BaseModel):
     passages: list[int] = Field(..., description="Passages of text1 and text2 that were compared (every pair of them).")
     length_band: str = Field(..., description="The verdict head used: passage, excerpt, chapter or book (by the shorter text).")
     calibrated: bool = Field(..., description="False only when the service runs in the explicit uncalibrated mode.")
+
+
+EXPLANATION = ("Per task (book, author): the length band, bias, logit (= bias + the sum of the contributions), probability, "
+               "threshold, abstention interval and each feature's value and contribution, largest first; and the evidence: "
+               "shared rare words, shared names, the most similar character 4-grams, function-word differences (A vs B).")
+
+
+class ExplainedScoreResponse(ScoreResponse):
+    explanation: dict[str, Any] = Field(..., description=EXPLANATION)
 
 
 class BatchScoreResponse(BaseModel):
@@ -87,10 +100,49 @@ class SearchResponse(BaseModel):
 class CompareRequest(Strict):
     document1: str = Field(..., description="First document (any length up to the service limit).")
     document2: str = Field(..., description="Second document.")
+    explain: bool = Field(False, description="Also return the explanation (see /v1/score).")
 
 
 class CompareResponse(ScoreResponse):
     features: dict[str, float] = Field(..., description="Every input of the verdict: passage-pair and whole-text stylometric features.")
+
+
+class ExplainedCompareResponse(CompareResponse):
+    explanation: dict[str, Any] = Field(..., description=EXPLANATION)
+
+
+class AttributeRequest(Strict):
+    text: str = Field(..., description="The text to attribute (any length).")
+    candidates: dict[str, list[str]] | None = Field(
+        None, description="Candidate authors and their known writings ({author: [text, ...]}); omitted: the service's --candidates.")
+    top_k: int | None = Field(None, ge=1, le=1000, description="Return only the best top_k candidates (probabilities stay over all).")
+
+
+class AttributionCandidate(BaseModel):
+    author: str
+    probability: float = Field(..., description="Calibrated probability that this candidate wrote the text.")
+    score: float = Field(..., description="The aggregated same-author logit of the text and the author's known writings.")
+    texts: int = Field(..., description="Known writings of this author that were compared.")
+
+
+class AttributeResponse(BaseModel):
+    candidates: list[AttributionCandidate] = Field(..., description="Best first.")
+    none_of_these: float = Field(..., description="Calibrated probability that none of the candidates wrote the text.")
+    words: int
+    length_band: str
+    aggregation: str
+    calibrated: bool
+
+
+class CandidateSummary(BaseModel):
+    author: str
+    texts: int
+    words: int
+
+
+class CandidatesResponse(BaseModel):
+    candidates: list[CandidateSummary] = Field(..., description="The authors configured with `writing7 serve --candidates DIR`.")
+    attribution: bool = Field(..., description="True when the model has an attribution calibration (POST /v1/attribute works).")
 
 
 class HealthResponse(BaseModel):

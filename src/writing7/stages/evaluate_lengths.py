@@ -228,7 +228,8 @@ def run(cfg: EvaluateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, 
     require_input(model_dir / "verdict.json", stage="calibrate", what="the verdict")
     processed = require_input(layout.processed, stage="prepare", what="pair dataset (split membership)")
     corpus, corpus_hashes = corpus_inputs(corpus)
-    inputs = {"model": hash_tree(model_dir, exclude=()), "processed": hash_tree(processed), **corpus_hashes}
+    # every file of the model folder but attribution.json (written by calibrate-attribution; it changes nothing measured here)
+    inputs = {"model": hash_tree(model_dir, exclude=("attribution.json",)), "processed": hash_tree(processed), **corpus_hashes}
     reports = layout.reports
     outputs = [reports / REPORT_JSON, reports / REPORT_MARKDOWN, *([reports / PLOTS_DIR] if cfg.plots else [])]
     config = {**cfg.to_dict(), "pairs_per_kind": pairs_per_kind}

@@ -109,6 +109,18 @@ def pan_answers(matcher: Any, pairs: list[PanPair], *, target: str = "book") -> 
     return [score[key] for score in matcher.score_batch([(pair.text1, pair.text2) for pair in pairs])]
 
 
+def explained_answers(matcher: Any, pairs: list[PanPair], *, target: str = "book") -> list[dict[str, Any]]:
+    """``{"id", "value", "explanation"}`` per pair: the PAN answer of :meth:`Matcher.explain`, which scores like ``score_batch``."""
+    if target not in TARGETS:
+        raise ValueError(f"--target {target!r} is not known; use book or author")
+    key = "pan_book" if target == "book" else "pan_author"
+    lines = []
+    for pair in pairs:
+        result = matcher.explain(pair.text1, pair.text2)
+        lines.append({"id": pair.id, "value": result[key], "explanation": result["explanation"]})
+    return lines
+
+
 def check_output_path(input_path: Path, output_path: Path) -> None:
     """Refuse an output that would replace the input (same path, a link to it, a hard link) or is a folder.
 
@@ -123,12 +135,14 @@ def check_output_path(input_path: Path, output_path: Path) -> None:
         raise ValueError(f"--output {output} is the input file {source}: write the answers to another file, e.g. answers.jsonl")
 
 
-def run(matcher: Any, *, input_path: Path, output_path: Path, target: str = "book", block_pairs: int = 256) -> dict[str, Any]:
+def run(matcher: Any, *, input_path: Path, output_path: Path, target: str = "book", block_pairs: int = 256,
+        explain: bool = False) -> dict[str, Any]:
     """Score ``input_path`` into ``output_path``, ``block_pairs`` pairs at a time; returns counts for the summary line.
 
     The file is validated whole first (a bad line fails before any scoring), then read again and scored
     block by block, so memory is bounded by one block's texts whatever the file's size. Answers go to a
-    temporary sibling that replaces ``output_path`` only when every pair is scored.
+    temporary sibling that replaces ``output_path`` only when every pair is scored. ``explain``: each line also
+    carries the pair's ``explanation`` (:meth:`Matcher.explain`; PAN evaluators read only ``id`` and ``value``).
     """
     check_output_path(input_path, output_path)
     if target not in TARGETS:
@@ -137,8 +151,10 @@ def run(matcher: Any, *, input_path: Path, output_path: Path, target: str = "boo
     counts = {"pairs": 0, "abstained": 0, "same": 0}
     with atomic_text_file(Path(output_path)) as handle, tqdm(total=total, desc="score-pairs", unit="pair", disable=progress_disabled()) as bar:
         for block in blocks(iter_pan_pairs(input_path), block_pairs):
-            answers = pan_answers(matcher, block, target=target)
-            handle.writelines(json.dumps({"id": pair.id, "value": value}) + "\n" for pair, value in zip(block, answers))
+            lines = explained_answers(matcher, block, target=target) if explain else [
+                {"id": pair.id, "value": value} for pair, value in zip(block, pan_answers(matcher, block, target=target))]
+            answers = [line["value"] for line in lines]
+            handle.writelines(json.dumps(line) + "\n" for line in lines)
             counts["pairs"] += len(block)
             counts["abstained"] += sum(value == 0.5 for value in answers)
             counts["same"] += sum(value > 0.5 for value in answers)
