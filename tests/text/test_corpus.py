@@ -1,6 +1,7 @@
 import pytest
 
-from writing7.corpus import BookFile, discover_books, folders_without_books, read_book
+from writing7.artifacts import MissingInputError
+from writing7.corpus import BookFile, corpus_inputs, discover_books, discover_corpora, first_corpus_of_authors, folders_without_books, read_book
 
 
 def write(path, data=b"It was a dark and stormy night. " * 20):
@@ -49,3 +50,21 @@ def test_read_book_never_raises(tmp_path):
     assert read_book(write(tmp_path / "empty.txt", b"")).skip_reason == "empty file"
     book = read_book(write(tmp_path / "ok.txt"))
     assert book.skip_reason is None and book.text.startswith("It was a dark")
+
+
+def test_several_corpus_folders_read_as_one(tmp_path, caplog):
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, books in ((first, ("austen/emma", "austen/persuasion")), (second, ("austen/emma", "bronte/villette"))):
+        for book in books:
+            (folder / f"{book}.txt").parent.mkdir(parents=True, exist_ok=True)
+            (folder / f"{book}.txt").write_text(f"{folder.name} {book}", encoding="utf-8")
+    books = discover_corpora((first, second))
+    assert [book.book_id for book in books] == ["austen/emma", "austen/persuasion", "bronte/villette"]
+    assert books[0].path == first / "austen" / "emma.txt" and "also in" in caplog.text  # the first folder wins, with a warning
+    assert discover_corpora(first) == discover_books(first)
+    assert first_corpus_of_authors((first, second)) == {"austen": 0, "bronte": 1}
+    folders, hashes = corpus_inputs((first, second))
+    assert folders == (first, second) and set(hashes) == {"corpus", "corpus 2"} and hashes["corpus"] != hashes["corpus 2"]
+    assert set(corpus_inputs(first)[1]) == {"corpus"}  # one folder: the manifest key it always had
+    with pytest.raises(MissingInputError, match="corpus directory not found at .*absent"):
+        corpus_inputs((first, tmp_path / "absent"))

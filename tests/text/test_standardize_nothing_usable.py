@@ -37,3 +37,18 @@ def test_a_previous_good_output_is_left_as_it_was(tmp_path: Path, fixture_corpus
         run(StandardizeConfig(workers=1), source=rejected_books(tmp_path / "bad"), output=output, force=True)
     assert {path.relative_to(output).as_posix(): path.read_bytes() for path in output.rglob("*") if path.is_file()} == before
     assert json.loads((output / "manifest.json").read_text())["stats"]["books_written"] == 18
+
+
+def test_several_source_folders_are_standardized_into_one_output(tmp_path: Path, fixture_corpus: Path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    authors = sorted(path.name for path in fixture_corpus.iterdir() if path.is_dir())
+    for position, author in enumerate(authors):
+        target = (first if position < 5 else second) / author
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (fixture_corpus / author).rename(target)
+    output = tmp_path / "clean"
+    manifest = run(StandardizeConfig(workers=1), source=(first, second), output=output)
+    assert manifest.stats["books_written"] == 18 and set(manifest.inputs) == {"source", "source 2"}
+    assert sorted(path.name for path in output.iterdir() if path.is_dir()) == authors
+    sources = {entry["source"] for entry in json.loads((output / "standardize_report.json").read_text())["books"]}
+    assert {source.split("/")[0] for source in sources} == {"first", "second"}  # each book named with its folder
