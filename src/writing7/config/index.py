@@ -23,10 +23,10 @@ class IndexConfig(StageConfig):
                                    "'faiss-ivf' (inverted lists) or 'faiss-hnsw' (graph): the last two are approximate, for libraries "
                                    "of tens of thousands of books (docs/scaling.md).")
     ivf_lists: int = option(0, "faiss-ivf: k-means lists nlist (0 = 4 sqrt(n), at most n / 39).")
-    ivf_probes: int = option(48, "faiss-ivf: lists scanned per query, nprobe (more = higher recall, slower).")
+    ivf_probes: int = option(64, "faiss-ivf: lists scanned per query, nprobe (more = higher recall, slower).")
     hnsw_neighbours: int = option(32, "faiss-hnsw: graph links per vector, M (more = higher recall, more memory).")
     hnsw_build_depth: int = option(80, "faiss-hnsw: efConstruction, the search depth while building.")
-    hnsw_search_depth: int = option(96, "faiss-hnsw: efSearch, the search depth per query (more = higher recall, slower).")
+    hnsw_search_depth: int = option(128, "faiss-hnsw: efSearch, the search depth per query (more = higher recall, slower).")
     batch_size: int = option(64, "Chunks per encoder forward.")
     workers: int = option(2, "Processes that read, standardize and chunk books (1 = in the main process).")
     seed: int = option(0, "Seed for the chunk sample.")

@@ -40,10 +40,10 @@ class VectorIndexSettings:
 
     backend: str = "numpy"
     ivf_lists: int = 0  # nlist; 0 = 4 sqrt(n), capped at n / 39
-    ivf_probes: int = 48  # nprobe: lists scanned per query
+    ivf_probes: int = 64  # nprobe: lists scanned per query (docs/scaling.md: recall vs latency)
     hnsw_neighbours: int = 32  # M: graph links per vector
     hnsw_build_depth: int = 80  # efConstruction
-    hnsw_search_depth: int = 96  # efSearch
+    hnsw_search_depth: int = 128  # efSearch
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
