@@ -27,14 +27,14 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from matcher_setup import cpu_description  # noqa: E402
+from matcher_setup import cpu_description
 
-from writing7.cli.common import setup_environment, setup_logging  # noqa: E402
-from writing7.config.prepare import PrepareConfig  # noqa: E402
-from writing7.corpus import discover_books, read_book  # noqa: E402
-from writing7.prepare.chunking import chunk_books, select_books  # noqa: E402
-from writing7.prepare.dataset import build_dataset  # noqa: E402
-from writing7.prepare.phases import PhaseTimer  # noqa: E402
+from writing7.cli.common import setup_environment, setup_logging
+from writing7.config.prepare import PrepareConfig
+from writing7.corpus import discover_books, read_book
+from writing7.prepare.chunking import chunk_books, select_books
+from writing7.prepare.dataset import build_dataset
+from writing7.prepare.phases import PhaseTimer
 
 BOOKS_PER_AUTHOR = 3
 
@@ -110,8 +110,8 @@ def measure_prepare(cfg: PrepareConfig, corpus: Path) -> dict:
 
 def report(size: int, result: dict) -> str:
     phases = result["phases"]
-    lines = [f"{size:,} synthetic books: {result['total_seconds']} s, {result['books_per_second']} books/s, "
-             f"{result['chunks_kept']} chunks kept, pairs {result['pairs']}, dedup {result['dedup']}",
+    lines = [(f"{size:,} synthetic books: {result['total_seconds']} s, {result['books_per_second']} books/s, "
+              f"{result['chunks_kept']} chunks kept, pairs {result['pairs']}, dedup {result['dedup']}"),
              "| phase | seconds | books/s | peak RSS MiB |", "|---|---|---|---|"]
     for name, seconds in phases["seconds"].items():
         rate = round(size / seconds, 1) if seconds else "-"

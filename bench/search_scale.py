@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from matcher_setup import cpu_description  # noqa: E402
+from matcher_setup import cpu_description
 
 DIMENSION = 384
 GENRES = 50

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as multiprocessing
+from torch import multiprocessing
 
 from writing7.losses.supcon import supervised_contrastive_loss
 from writing7.training.batches import ContrastiveBatches, DistillPairs

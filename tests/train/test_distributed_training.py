@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.multiprocessing as multiprocessing
 from conftest import TINY_TRAIN
+from torch import multiprocessing
 
 from writing7.config.train import TrainConfig
 from writing7.errors import UserFacingError
@@ -78,8 +78,8 @@ def train_in_two_processes(cfg: TrainConfig, dataset_dir: Path, run_dir: Path, *
 
 def assert_same_weights(expected: dict[str, torch.Tensor], actual: dict[str, torch.Tensor], atol: float) -> None:
     assert expected.keys() == actual.keys()
-    for key in expected:
-        assert torch.allclose(expected[key], actual[key], atol=atol, rtol=0), (key, float((expected[key] - actual[key]).abs().max()))
+    for key, value in expected.items():
+        assert torch.allclose(value, actual[key], atol=atol, rtol=0), (key, float((value - actual[key]).abs().max()))
 
 
 def test_first_step_of_two_processes_equals_one_process_on_the_global_batch(tiny_bert_without_dropout, pair_dataset_dir, pair_splits, tmp_path):

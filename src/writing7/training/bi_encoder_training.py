@@ -16,7 +16,7 @@ from writing7.models.bi_encoder import BiEncoder
 from writing7.models.matcher import MatcherModel
 from writing7.models.pair_head import PairHead
 from writing7.models.runtime import configure_cuda, resolve_device, use_bf16
-from writing7.models.style_features import StyleFeaturizer, StyleFeatureSettings, TextFeatures, pair_feature_tensor
+from writing7.models.style_features import StyleFeatureSettings, StyleFeaturizer, TextFeatures, pair_feature_tensor
 from writing7.training.batches import ContrastiveBatches, DistillPairs
 from writing7.training.data import ChunkTable, PairTable, tables_from_split
 from writing7.training.distributed import DistributedContext, from_environment, start_process_group, stop_process_group, training_device
