@@ -71,3 +71,15 @@ def test_repeats_inside_a_book_keep_the_first_and_zero_disables_cross_book_dedup
     kept, stats = drop_shared_chunks(books, min_books=2)
     assert [chunk.index for chunk in kept[0].chunks] == [0] and kept[1].chunks == []
     assert (stats.dropped_shared, stats.dropped_repeated) == (2, 1)
+
+
+def test_binary_search_membership_agrees_with_isin():
+    import numpy as np
+
+    from writing7.prepare.dedup import in_sorted
+
+    generator = np.random.default_rng(0)
+    keys = np.unique(generator.integers(0, 2**63, 5000, dtype=np.uint64))
+    values = np.concatenate([keys[::7], generator.integers(0, 2**63, 300, dtype=np.uint64), np.array([0, 2**64 - 1], dtype=np.uint64)])
+    assert np.array_equal(in_sorted(values, keys), np.isin(values, keys))
+    assert not in_sorted(values, np.zeros(0, dtype=np.uint64)).any()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import logging
 
 import typer
@@ -40,7 +41,8 @@ def root(
 ) -> None:
     """Writing7: is this passage from the same book, the same author, and how close is its style?"""
     setup_environment()
-    setup_logging(verbose=verbose, quiet=quiet)
+    # Under torchrun only rank 0 reports; the other ranks log warnings only and show no progress bars.
+    setup_logging(verbose=verbose, quiet=quiet or int(os.environ.get("RANK", "0")) > 0)
 
 
 def _register_commands() -> None:

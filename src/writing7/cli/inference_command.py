@@ -142,7 +142,7 @@ def index(
     corpus: list[Path] = typer.Option(..., "--corpus", help="Library of books to index (AUTHOR/TITLE.txt); repeat it for several folders."),
     model: Path = MODEL,
     out: Path = typer.Option(None, "--out", help="Index folder (default $WRITING7_ARTIFACTS/index)."),
-    backend: str = typer.Option(None, "--backend", help="numpy (exact matrix product) or faiss."),
+    backend: str = typer.Option(None, "--backend", help="numpy or faiss (exact), faiss-ivf or faiss-hnsw (approximate, for large libraries)."),
     max_chunks_per_book: int = typer.Option(None, "--max-chunks-per-book", help="Chunks indexed per book."),
     config: Path = CONFIG,
     force: bool = typer.Option(False, "--force", help="Rebuild even when the index is current."),

@@ -63,7 +63,8 @@ def train(
     teacher_cfg = TeacherConfig.load(config, device=device, precision=precision, threads=threads)
     layout = ArtifactLayout.from_env(artifacts)
     manifest = run(cfg, artifacts=layout.root, force=force, teacher_cfg=teacher_cfg)
-    _echo_summary("model", layout.bi_encoder, manifest.stats)
+    if manifest is not None:  # None on torchrun ranks other than 0: rank 0 saves and reports
+        _echo_summary("model", layout.bi_encoder, manifest.stats)
 
 
 @app.command("train-teacher")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from writing7.config.base import StageConfig, option
-
-BACKENDS = ("numpy", "faiss")
+from writing7.inference.vector_index import BACKENDS, VectorIndexSettings
 
 
 @dataclasses.dataclass
@@ -20,16 +19,29 @@ class IndexConfig(StageConfig):
     min_stopword_ratio: float = option(0.2, "Chunks with a lower English stopword ratio are not indexed.")
     max_chunks_per_book: int = option(24, "At most this many chunks of each book are indexed (seeded sample; 24 x 243 books embed in about 2-3 min on 2 CPU cores).")
     held_out_per_book: int = option(5, "Chunks of each book kept out of the index as retrieval queries (evaluate --retrieval).")
-    backend: str = option("numpy", "Chunk search: 'numpy' (exact matrix product) or 'faiss' (exact inner-product index).")
+    backend: str = option("numpy", "Chunk and centroid search: 'numpy' (exact matrix product), 'faiss' (exact inner-product index), "
+                                   "'faiss-ivf' (inverted lists) or 'faiss-hnsw' (graph): the last two are approximate, for libraries "
+                                   "of tens of thousands of books (docs/scaling.md).")
+    ivf_lists: int = option(0, "faiss-ivf: k-means lists nlist (0 = 4 sqrt(n), at most n / 39).")
+    ivf_probes: int = option(64, "faiss-ivf: lists scanned per query, nprobe (more = higher recall, slower).")
+    hnsw_neighbours: int = option(32, "faiss-hnsw: graph links per vector, M (more = higher recall, more memory).")
+    hnsw_build_depth: int = option(80, "faiss-hnsw: efConstruction, the search depth while building.")
+    hnsw_search_depth: int = option(128, "faiss-hnsw: efSearch, the search depth per query (more = higher recall, slower).")
     batch_size: int = option(64, "Chunks per encoder forward.")
     workers: int = option(2, "Processes that read, standardize and chunk books (1 = in the main process).")
     seed: int = option(0, "Seed for the chunk sample.")
 
     def validate(self) -> None:
         self.require_positive("chunk_size", "overlap", "max_chunks_per_book", "batch_size", "workers")
+        self.require_positive("ivf_probes", "hnsw_neighbours", "hnsw_build_depth", "hnsw_search_depth")
+        self.require_non_negative("ivf_lists")
         self.require_non_negative("min_chunk_chars", "held_out_per_book")
         self.require_fraction("min_stopword_ratio")
         self.require_choice("backend", BACKENDS)
+
+    @property
+    def vector_index(self) -> VectorIndexSettings:
+        return VectorIndexSettings(self.backend, self.ivf_lists, self.ivf_probes, self.hnsw_neighbours, self.hnsw_build_depth, self.hnsw_search_depth)
 
 
 @dataclasses.dataclass

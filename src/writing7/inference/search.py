@@ -93,14 +93,13 @@ class Searcher:
     def prefilter(self, queries: np.ndarray) -> list[list[Candidate]]:
         """Per query, the candidate books ordered by prefilter score (see the module docstring)."""
         config, index = self.config, self.index
-        centroid_similarities = queries @ index.centroids.T  # (queries, books)
+        _, by_centroid = index.nearest_books(queries, config.candidates)  # (queries, candidates)
         _, hit_rows = index.nearest_chunks(queries, self.chunk_hits)  # (queries, chunk_hits)
         chunk_books = index.chunk_books
         ranked = []
-        for query, centroid_row, rows in zip(queries, centroid_similarities, hit_rows):
-            by_centroid = np.argsort(-centroid_row, kind="stable")[: config.candidates]
-            books = dict.fromkeys([*by_centroid.tolist(), *chunk_books[rows].tolist()])
-            candidates = [self._candidate(query, book, float(centroid_row[book])) for book in books]
+        for query, book_rows, rows in zip(queries, by_centroid, hit_rows):
+            books = dict.fromkeys([*book_rows[book_rows >= 0].tolist(), *chunk_books[rows[rows >= 0]].tolist()])
+            candidates = [self._candidate(query, book, float(index.centroids[book] @ query)) for book in books]
             candidates.sort(key=lambda candidate: -candidate.score)
             ranked.append(candidates[: max(config.candidates, config.top_k)])
         return ranked

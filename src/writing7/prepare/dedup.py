@@ -41,6 +41,20 @@ def shared_keys(books: Sequence[BookChunks], min_books: int) -> np.ndarray:
     return keys[counts >= min_books]
 
 
+def in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """(n,) bool: which ``values`` occur in ``sorted_keys`` (ascending), by binary search.
+
+    ``np.isin(values, sorted_keys)`` gives the same answer but sorts ``values`` and ``sorted_keys`` together
+    on every call: once per book, that made the dedup O(books x shared keys), quadratic in the library
+    size since shared keys grow with it (40 s at 1,000 synthetic books, bench/scale.py). Binary search costs
+    O(len(values) log(len(sorted_keys))).
+    """
+    if not len(sorted_keys):
+        return np.zeros(len(values), dtype=bool)
+    positions = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)  # (n,)
+    return sorted_keys[positions] == values
+
+
 def drop_shared_chunks(books: Sequence[BookChunks], *, min_books: int) -> tuple[list[BookChunks], DedupStats]:
     """Books without shared passages and without repeats; ``min_books = 0`` only drops repeats."""
     shared = shared_keys(books, min_books) if min_books else np.zeros(0, dtype=np.uint64)
@@ -48,7 +62,7 @@ def drop_shared_chunks(books: Sequence[BookChunks], *, min_books: int) -> tuple[
     kept_books = []
     for book in books:
         keys = np.asarray(book.chunk_keys, dtype=np.uint64)
-        is_shared = np.isin(keys, shared)
+        is_shared = in_sorted(keys, shared)
         seen: set[int] = set()
         chunks, chunk_keys = [], []
         for chunk, key, drop in zip(book.chunks, book.chunk_keys, is_shared):

@@ -70,7 +70,7 @@ def build_index(cfg: IndexConfig, books: list[BookFile], model: Any, *, model_di
         raise ValueError(no_usable_chunk_message(cfg, books, corpus))
     logger.info("index: embedding %d chunks of %d books", len(texts), len(indexed_books))
     embeddings = np.asarray(model.encode(texts, batch_size=cfg.batch_size), dtype=np.float32)  # (chunks, dim)
-    info = {"backend": cfg.backend, "dimension": int(embeddings.shape[1]), "books": len(indexed_books),
+    info = {"backend": cfg.backend, "vector_index": cfg.vector_index.to_dict(), "dimension": int(embeddings.shape[1]), "books": len(indexed_books),
             "chunks": len(texts), "held_out": len(held_out), "model_dir": str(Path(model_dir).resolve()),
             "chunking": {"chunk_size": cfg.chunk_size, "overlap": cfg.overlap, "min_chunk_chars": cfg.min_chunk_chars}}
     return BookIndex.from_embeddings(embeddings, indexed_books, chunk_records, info, held_out)

@@ -8,6 +8,11 @@ newest checkpoint when started again with the same settings; ``--force`` starts 
 model is saved, ``keep_checkpoints`` (none | last | all) says which checkpoints stay.
 ``train-teacher`` does the same for ``models/book_matcher/final``. With ``distill_from_cross`` the
 teacher is trained first when absent, then scores every training pair once.
+
+Under ``torchrun --nproc_per_node N`` ``train`` runs as N processes (see
+:mod:`writing7.training.distributed`): all of them train, rank 0 alone writes the model folder (whose
+``writing7_model.json`` and manifest record ``world_size``) and returns its manifest; the others return
+None. A checkpoint is resumed only by the same number of processes.
 """
 
 from __future__ import annotations
@@ -44,18 +49,23 @@ def load_splits(processed: Path) -> Any:
     return dataset
 
 
-def run(cfg: TrainConfig, *, artifacts: Path, force: bool = False, teacher_cfg: TeacherConfig | None = None, should_stop: Any = None) -> Manifest:
-    """Train the matcher under ``artifacts`` (skipped when its manifest is current)."""
+def run(cfg: TrainConfig, *, artifacts: Path, force: bool = False, teacher_cfg: TeacherConfig | None = None, should_stop: Any = None) -> Manifest | None:
+    """Train the matcher under ``artifacts`` (skipped when its manifest is current); None on ranks other than 0."""
     layout = ArtifactLayout(Path(artifacts))
     processed = require_input(layout.processed, stage="prepare", what="prepared pair data (data/processed)")
     inputs = {"processed": hash_tree(processed)}
+    from writing7.training.distributed import from_environment  # imports torch: only when training
+
+    context = from_environment()
     if cfg.distill_from_cross:
+        if context.enabled and not is_current(layout.teacher, stage="train-teacher", config=(teacher_cfg or TeacherConfig()).to_dict(), inputs=inputs):
+            raise ValueError("distillation under torchrun needs a current teacher: run `writing7 train-teacher` (one process) first")
         run_teacher(teacher_cfg or TeacherConfig(), artifacts=artifacts)  # a no-op when the teacher is current
         inputs["teacher"] = hash_tree(layout.teacher)
     output = layout.bi_encoder
     if not force and is_current(output, stage="train", config=cfg.to_dict(), inputs=inputs):
         logger.info("train: skipped (current) %s", output)
-        return Manifest.load(output)
+        return Manifest.load(output) if context.is_main else None
     checkpoints, log_path = output.parent / "checkpoints", output.parent / LOG_NAME
     if force:
         shutil.rmtree(checkpoints, ignore_errors=True)
@@ -70,6 +80,8 @@ def run(cfg: TrainConfig, *, artifacts: Path, force: bool = False, teacher_cfg: 
     )
     if not summary["completed"]:
         raise UserFacingError(f"training stopped at step {summary['steps']} of {cfg.max_steps}: run `writing7 train` again to resume")
+    if not context.is_main:
+        return None  # rank 0 saves the model
     with atomic_directory(output) as temporary:
         matcher.save(temporary, training_summary=summary)
         shutil.copyfile(log_path, temporary / LOG_NAME)

@@ -2,6 +2,12 @@
 
 Texts are tokenised and their style features computed once, before training; building a batch is
 then a gather, a pad and a few sparse row products for the pair features of all in-batch pairs.
+
+With several processes (``world_size > 1``) every rank builds the same global batch description
+(labels, pairs, pair features: pure functions of the step) but tokenises only the texts it encodes:
+its share of the sampler's author groups and of the distillation pairs. ``text_counts`` says how many
+texts each rank encodes and ``text_order`` puts the gathered embeddings (rank order) back into the
+single-process layout ``[chunks, distillation firsts, distillation seconds]``.
 """
 
 from __future__ import annotations
@@ -40,7 +46,11 @@ class ContrastiveBatches(Dataset):
     def __init__(
         self, sampler: BookBatchSampler, chunks: ChunkTable, token_ids: Sequence[Sequence[int]], features: TextFeatures | None,
         *, pad_id: int, num_steps: int, distill: DistillPairs | None = None, distill_pairs_per_batch: int = 0,
+        rank: int = 0, world_size: int = 1,
     ) -> None:
+        if len(sampler.author_list) < world_size:
+            raise ValueError(f"{world_size} processes need at least {world_size} training authors with 2+ chunks per book "
+                             f"(there are {len(sampler.author_list)}): use fewer processes or prepare more books")
         self.sampler = sampler
         self.chunks = chunks
         self.token_ids = token_ids
@@ -49,12 +59,15 @@ class ContrastiveBatches(Dataset):
         self.num_steps = num_steps
         self.distill = distill
         self.distill_pairs_per_batch = distill_pairs_per_batch if distill is not None else 0
+        self.rank = rank
+        self.world_size = world_size
 
     def __len__(self) -> int:
         return self.num_steps
 
     def __getitem__(self, step: int) -> dict[str, torch.Tensor]:
-        rows = self.sampler.batch(step)  # (b,) chunk rows
+        groups = self.sampler.author_groups(step)
+        rows = np.concatenate(groups)  # (b,) chunk rows of the global batch
         first, second = upper_triangle_pairs(len(rows))  # (p,), (p,) positions in the batch
         books, authors, topics = self.chunks.books[rows], self.chunks.authors[rows], self.chunks.topics[rows]
         batch = {
@@ -65,11 +78,30 @@ class ContrastiveBatches(Dataset):
             "same_topic": torch.from_numpy((topics[first] == topics[second]) & (topics[first] >= 0)),
             "topic_pair_mask": torch.from_numpy((authors[first] != authors[second]) & (topics[first] >= 0) & (topics[second] >= 0)),
         }
-        all_rows = rows
+        all_rows, distill_count = rows, 0
         if self.distill_pairs_per_batch:
             all_rows = self._add_distillation(batch, rows, step)
-        batch["input_ids"], batch["attention_mask"] = pad_token_ids([self.token_ids[row] for row in all_rows], self.pad_id)
+            distill_count = len(batch["teacher_logits"])
+        shares = self._rank_positions([len(group) for group in groups], distill_count)  # canonical positions each rank encodes
+        batch["text_counts"] = torch.tensor([len(share) for share in shares], dtype=torch.int64)
+        if self.world_size > 1:
+            batch["text_order"] = torch.from_numpy(np.argsort(np.concatenate(shares), kind="stable"))  # canonical <- gathered
+        local_rows = all_rows[shares[self.rank]]
+        batch["input_ids"], batch["attention_mask"] = pad_token_ids([self.token_ids[row] for row in local_rows], self.pad_id)
         return batch
+
+    def _rank_positions(self, group_sizes: list[int], distill_count: int) -> list[np.ndarray]:
+        """Per rank, the positions (in ``[chunks, distillation firsts, distillation seconds]``) of the texts it
+        encodes: a contiguous run of whole author groups, then its share of the distillation pairs (both texts)."""
+        chunk_count = sum(group_sizes)
+        group_ends = np.cumsum([0, *group_sizes])
+        group_parts = np.array_split(np.arange(len(group_sizes)), self.world_size)
+        distill_parts = np.array_split(np.arange(distill_count), self.world_size)
+        shares = []
+        for groups, pairs in zip(group_parts, distill_parts):
+            chunk_positions = np.arange(group_ends[groups[0]], group_ends[groups[-1] + 1]) if len(groups) else np.arange(0)
+            shares.append(np.concatenate([chunk_positions, chunk_count + pairs, chunk_count + distill_count + pairs]).astype(np.int64))
+        return shares
 
     def _within_batch_features(self, rows: np.ndarray, first: np.ndarray, second: np.ndarray) -> torch.Tensor:
         """(p, k) classical features of all in-batch pairs ((p, 0) when style features are off)."""

@@ -16,9 +16,10 @@ from writing7.models.bi_encoder import BiEncoder
 from writing7.models.matcher import MatcherModel
 from writing7.models.pair_head import PairHead
 from writing7.models.runtime import configure_cuda, resolve_device, use_bf16
-from writing7.models.style_features import StyleFeaturizer, StyleFeatureSettings, TextFeatures, pair_feature_tensor
+from writing7.models.style_features import StyleFeatureSettings, StyleFeaturizer, TextFeatures, pair_feature_tensor
 from writing7.training.batches import ContrastiveBatches, DistillPairs
 from writing7.training.data import ChunkTable, PairTable, tables_from_split
+from writing7.training.distributed import DistributedContext, from_environment, start_process_group, stop_process_group, training_device
 from writing7.training.evaluation import ValidationSet, sample_pairs
 from writing7.training.head_fit import fit_linear_head, partition_by_author, summarise_weights
 from writing7.training.loop import LoopSettings, TrainingTask, run_training
@@ -89,9 +90,30 @@ def refit_head(matcher: MatcherModel, cfg: TrainConfig, head_fit_split: dict[str
 def train_matcher(
     cfg: TrainConfig, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
     teacher_logits: np.ndarray | None = None, progress: bool = False, should_stop: Callable[[int], bool] | None = None,
+    distributed: DistributedContext | None = None,
 ) -> tuple[MatcherModel, dict[str, Any]]:
-    """Train on ``train_split`` (a ``datasets.Dataset`` of pairs); ``teacher_logits`` (one per training pair) turns on distillation."""
-    device = resolve_device(cfg.device)
+    """Train on ``train_split`` (a ``datasets.Dataset`` of pairs); ``teacher_logits`` (one per training pair) turns on distillation.
+
+    ``distributed`` (default: read from ``torchrun``'s environment) shares each step over several processes:
+    the global batch has ``authors_per_batch x world_size`` authors. Every rank returns the trained model;
+    only rank 0's has the refitted pair head and the final evaluation (the others' ``summary["completed"]``
+    still says whether training finished).
+    """
+    context = distributed or from_environment()
+    device = training_device(context, resolve_device(cfg.device))
+    created_group = start_process_group(context, device)
+    try:
+        return _train_matcher(cfg, train_split, validation_split, checkpoint_dir=checkpoint_dir, log_path=log_path, fingerprint=fingerprint,
+                              teacher_logits=teacher_logits, progress=progress, should_stop=should_stop, context=context, device=device)
+    finally:
+        if created_group:
+            stop_process_group()
+
+
+def _train_matcher(
+    cfg: TrainConfig, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
+    teacher_logits: np.ndarray | None, progress: bool, should_stop: Callable[[int], bool] | None, context: DistributedContext, device: torch.device,
+) -> tuple[MatcherModel, dict[str, Any]]:
     configure_cuda(cfg.tf32)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -105,15 +127,15 @@ def train_matcher(
     if cfg.gradient_checkpointing == "on" or (cfg.gradient_checkpointing == "auto" and device.type == "cuda"):
         encoder.enable_gradient_checkpointing()
     sampler = BookBatchSampler(
-        chunks.books, chunks.authors, chunks.neighbours, authors_per_batch=cfg.authors_per_batch, books_per_author=cfg.books_per_author,
-        chunks_per_book=cfg.chunks_per_book, hard_negative_fraction=cfg.hard_negative_fraction, seed=cfg.seed,
+        chunks.books, chunks.authors, chunks.neighbours, authors_per_batch=cfg.authors_per_batch * context.world_size,
+        books_per_author=cfg.books_per_author, chunks_per_book=cfg.chunks_per_book, hard_negative_fraction=cfg.hard_negative_fraction, seed=cfg.seed,
     )
     distill = None
     if teacher_logits is not None:
         distill = DistillPairs(pairs.first, pairs.second, np.asarray(teacher_logits, dtype=np.float32))
     batches = ContrastiveBatches(
         sampler, chunks, encoder.tokenize(chunks.texts), features, pad_id=encoder.tokenizer.pad_token_id or 0, num_steps=cfg.max_steps,
-        distill=distill, distill_pairs_per_batch=cfg.distill_pairs_per_batch,
+        distill=distill, distill_pairs_per_batch=cfg.distill_pairs_per_batch * context.world_size, rank=context.rank, world_size=context.world_size,
     )
     weights = LossWeights(
         cfg.book_loss_weight, cfg.author_loss_weight, cfg.pair_loss_weight, cfg.topic_adversary_weight,
@@ -122,7 +144,10 @@ def train_matcher(
     objective = ContrastiveObjective(
         encoder, head, weights, temperature=cfg.temperature, author_temperature=cfg.author_temperature,
         num_topics=int(chunks.topics.max()) + 1, topic_reversal_scale=cfg.topic_reversal_scale, distill_temperature=cfg.distill_temperature,
+        rank=context.rank,
     )
+    if context.rank:  # dropout masks differ between ranks (weights are identical: DDP broadcasts rank 0's)
+        torch.manual_seed(cfg.seed + context.rank)
     bf16 = use_bf16(cfg.precision, device)
     matcher = MatcherModel(encoder, head, featurizer, info={}, device=str(device), precision=cfg.precision)
     validation = ValidationSet(matcher, validation_chunks, validation_pairs)
@@ -131,22 +156,22 @@ def train_matcher(
         parameter_groups=parameter_groups(objective, body_learning_rate=cfg.learning_rate, head_learning_rate=cfg.head_learning_rate, weight_decay=cfg.weight_decay),
         batches=batches,
         evaluate=validation.evaluate,
-        samples_of=lambda batch: int(batch["input_ids"].shape[0]),
+        samples_of=lambda batch: int(batch["text_counts"].sum()),  # texts of the global batch
     )
     settings = LoopSettings(
         max_steps=cfg.max_steps, warmup_ratio=cfg.warmup_ratio, max_grad_norm=cfg.max_grad_norm, eval_steps=cfg.eval_steps,
         save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit, logging_steps=cfg.logging_steps, num_workers=cfg.num_workers,
-        device=device, bf16=bf16, fingerprint=fingerprint, progress=progress, should_stop=should_stop,
+        device=device, bf16=bf16, fingerprint=fingerprint, progress=progress, should_stop=should_stop, distributed=context,
     )
     summary = run_training(task, settings, checkpoint_dir=checkpoint_dir, log_path=log_path)
-    if head_fit_split is not None and summary["completed"]:
+    if head_fit_split is not None and summary["completed"] and context.is_main:
         summary["head_fit"] = refit_head(matcher, cfg, head_fit_split, chunks.author_names)
         summary["in_batch_head_evaluation"] = summary["final_evaluation"]
         summary["final_evaluation"] = validation.rescore()  # the loop evaluated after its last step: same encoder
         logger.info("validation after the head fit: %s", ", ".join(f"{name} {value:.4f}" for name, value in summary["final_evaluation"].items()))
     summary.update(
         train_chunks=len(chunks), train_books=len(chunks.book_names), train_authors=len(chunks.author_names),
-        batch_size=cfg.batch_size, bf16=bf16, device=str(device),
+        batch_size=cfg.batch_size * context.world_size, batch_size_per_process=cfg.batch_size, bf16=bf16, device=str(device),
     )
     matcher.info.update(base_model=cfg.base_model, training=summary)
     return matcher, summary

@@ -3,7 +3,8 @@
 Each checkpoint is a directory ``step-0000200/`` written through
 :func:`~writing7.artifacts.atomic_directory`, so a kill during a save leaves the previous checkpoint
 intact and never a half-written one. ``state.json`` carries a fingerprint of the settings that shape
-training; a checkpoint with another fingerprint is never resumed from.
+training; a checkpoint with another fingerprint is never resumed from. It also records the number of
+training processes (``world_size``); with more than one, ``rng-ranks.pt`` holds every rank's RNG state.
 """
 
 from __future__ import annotations
@@ -40,14 +41,24 @@ def restore_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(directory: Path, *, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, fingerprint: str, keep: int) -> Path:
-    """Write ``directory/step-NNNNNNN`` atomically, then delete all but the ``keep`` newest."""
+def save_checkpoint(
+    directory: Path, *, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, fingerprint: str, keep: int,
+    rank_rng_states: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write ``directory/step-NNNNNNN`` atomically, then delete all but the ``keep`` newest.
+
+    ``rank_rng_states``: every training process's RNG state, rank order (default: this process's alone).
+    """
     target = Path(directory) / f"step-{step:07d}"
+    rank_rng_states = rank_rng_states or [rng_state()]
     with atomic_directory(target) as temporary:
         torch.save(model.state_dict(), temporary / "model.pt")
         torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, temporary / "optimizer.pt")
-        torch.save(rng_state(), temporary / "rng.pt")
-        (temporary / "state.json").write_text(json.dumps({"step": step, "fingerprint": fingerprint}) + "\n", encoding="utf-8")
+        torch.save(rank_rng_states[0], temporary / "rng.pt")
+        if len(rank_rng_states) > 1:
+            torch.save(rank_rng_states, temporary / "rng-ranks.pt")
+        state = {"step": step, "fingerprint": fingerprint, "world_size": len(rank_rng_states)}
+        (temporary / "state.json").write_text(json.dumps(state) + "\n", encoding="utf-8")
     for old in list_checkpoints(directory)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     logger.info("checkpoint saved: %s", target)
@@ -92,14 +103,22 @@ def latest_checkpoint(directory: Path, fingerprint: str) -> Path | None:
     return None
 
 
-def load_checkpoint(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any) -> int:
-    """Restore everything from ``path``; returns the step to continue from."""
+def checkpoint_world_size(path: Path) -> int:
+    """How many training processes wrote the checkpoint at ``path`` (1 for checkpoints from before the field)."""
+    return int(json.loads((Path(path) / "state.json").read_text(encoding="utf-8")).get("world_size", 1))
+
+
+def load_checkpoint(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, rank: int = 0) -> int:
+    """Restore everything from ``path`` (the RNG state of process ``rank``); returns the step to continue from."""
     path = Path(path)
     model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
     states = torch.load(path / "optimizer.pt", map_location="cpu", weights_only=False)
     optimizer.load_state_dict(states["optimizer"])
     scheduler.load_state_dict(states["scheduler"])
-    restore_rng_state(torch.load(path / "rng.pt", map_location="cpu", weights_only=False))
+    if rank:
+        restore_rng_state(torch.load(path / "rng-ranks.pt", map_location="cpu", weights_only=False)[rank])
+    else:
+        restore_rng_state(torch.load(path / "rng.pt", map_location="cpu", weights_only=False))
     step = int(json.loads((path / "state.json").read_text(encoding="utf-8"))["step"])
     logger.info("resuming from %s (step %d)", path, step)
     return step

@@ -3,7 +3,10 @@
     L = w_book SupCon(z, book) + w_author SupCon(z, author) + w_pair BCE(head(z_i, z_j, f_ij), [same book, same author])
         + w_topic TopicAdversary(z, topic) + w_indep rho(cos_ij, same_topic_ij)^2 + w_distill KL(teacher || head)
 
-Zero-weight terms are not computed. The module's ``state_dict`` is what checkpoints save.
+Zero-weight terms are not computed. The module's ``state_dict`` is what checkpoints save. Under
+``torchrun`` each rank encodes its slice of the global batch; the embeddings are gathered with gradient
+(:func:`~writing7.training.distributed.gather_with_gradient`) before any term, so every term sees the
+global batch exactly as one process would.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from writing7.losses.topic_adversary import TopicAdversaryLoss
 from writing7.losses.topic_independence import TopicIndependenceLoss
 from writing7.models.bi_encoder import BiEncoder
 from writing7.models.pair_head import PairHead
+from writing7.training.distributed import gather_with_gradient
 
 
 @dataclasses.dataclass
@@ -37,9 +41,10 @@ class ContrastiveObjective(nn.Module):
 
     def __init__(
         self, encoder: BiEncoder, head: PairHead, weights: LossWeights, *, temperature: float, author_temperature: float,
-        num_topics: int = 0, topic_reversal_scale: float = 0.1, distill_temperature: float = 2.0,
+        num_topics: int = 0, topic_reversal_scale: float = 0.1, distill_temperature: float = 2.0, rank: int = 0,
     ) -> None:
         super().__init__()
+        self.rank = rank  # this process's rank: which slice of the gathered embeddings it made
         self.encoder = encoder
         self.head = head
         self.weights = weights
@@ -54,7 +59,9 @@ class ContrastiveObjective(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         """-> (scalar loss, each weighted term as a float for the log)."""
-        embeddings = self.encoder(batch["input_ids"], batch["attention_mask"])  # (texts, dim) float32
+        embeddings = self.encoder(batch["input_ids"], batch["attention_mask"])  # (local texts, dim) float32
+        if "text_order" in batch:  # several processes: the global batch, in the single-process layout
+            embeddings = gather_with_gradient(embeddings, batch["text_counts"].tolist(), self.rank)[batch["text_order"]]  # (texts, dim)
         chunk_count = batch["books"].shape[0]
         chunks = embeddings[:chunk_count]  # (b, dim)
         first, second = chunks[batch["pair_first"]], chunks[batch["pair_second"]]  # (p, dim) each

@@ -8,7 +8,9 @@ anchor's mined hard-negative neighbour books: negatives the model cannot separat
 
 Batch ``step`` is a pure function of ``(seed, step)`` (its own ``numpy`` generator), so the sampler's
 whole state is the step number: resuming at step s replays exactly the batches s, s+1, ... of an
-uninterrupted run, whatever the number of DataLoader workers.
+uninterrupted run, whatever the number of DataLoader workers. Under ``torchrun`` the sampler draws the *global* batch
+(``authors_per_batch`` is then the per-process count times the world size) and each rank encodes its
+share of :meth:`author_groups`, so the ranks' author groups are disjoint by construction.
 """
 
 from __future__ import annotations
@@ -52,16 +54,20 @@ class BookBatchSampler:
 
     def batch(self, step: int) -> np.ndarray:
         """Chunk rows of batch ``step`` (authors x books x chunks, fewer where the data has fewer)."""
+        return np.concatenate(self.author_groups(step))
+
+    def author_groups(self, step: int) -> list[np.ndarray]:
+        """Chunk rows of batch ``step``, one array per chosen author (what distributed ranks split between them)."""
         generator = np.random.default_rng([self.seed, step])
-        chosen = self._authors(generator)
-        rows = []
-        for author in chosen:
-            books = self.books_of_author[author]
-            for book in generator.permutation(books)[: self.books_per_author]:
+        groups = []
+        for author in self._authors(generator):
+            rows = []
+            for book in generator.permutation(self.books_of_author[author])[: self.books_per_author]:
                 book_rows = self.rows_of_book[int(book)]
                 count = min(self.chunks_per_book, len(book_rows))
                 rows.append(generator.choice(book_rows, size=count, replace=False))
-        return np.concatenate(rows)
+            groups.append(np.concatenate(rows))
+        return groups
 
     def _authors(self, generator: np.random.Generator) -> list[int]:
         wanted = min(self.authors_per_batch, len(self.author_list))
