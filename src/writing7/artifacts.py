@@ -389,7 +389,7 @@ def files_current(manifest_path: Path, *, stage: str, config: dict[str, Any], in
         return False
     if hash_config(manifest.config) != hash_config(config):
         return False
-    return manifest.outputs == _hash_outputs(outputs)
+    return manifest.outputs == _hash_outputs(outputs, Path(manifest_path).parent)
 
 
 def read_manifest(path: Path) -> Manifest | None:
@@ -408,13 +408,15 @@ def _manifest_from_file(path: Path) -> Manifest | None:
 
 def finish_files(manifest_path: Path, *, stage: str, config: dict[str, Any], inputs: dict[str, str], outputs: Iterable[Path], stats: dict[str, Any]) -> Manifest:
     """:func:`finish` for :func:`files_current`: hash the named outputs, write the manifest to ``manifest_path``."""
-    manifest = Manifest(stage=stage, config=config, inputs=inputs, outputs=_hash_outputs(outputs), stats=stats)
+    manifest = Manifest(stage=stage, config=config, inputs=inputs, outputs=_hash_outputs(outputs, Path(manifest_path).parent), stats=stats)
     atomic_write_json(Path(manifest_path), dataclasses.asdict(manifest))
     return manifest
 
 
-def _hash_outputs(outputs: Iterable[Path]) -> dict[str, str]:
-    return {Path(path).name: (hash_tree(path) if Path(path).exists() else "missing") for path in outputs}
+def _hash_outputs(outputs: Iterable[Path], folder: Path) -> dict[str, str]:
+    """``{output path relative to the manifest's folder: hash}``: a plain name for an output beside the manifest (what
+    ``clean`` deletes with it), a ``../`` path for one elsewhere, so two outputs with one name never share a key."""
+    return {os.path.relpath(path, folder): (hash_tree(path) if Path(path).exists() else "missing") for path in outputs}
 
 
 def finish(output_dir: Path, *, stage: str, config: dict[str, Any], inputs: dict[str, str], stats: dict[str, Any]) -> Manifest:

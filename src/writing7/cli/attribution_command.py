@@ -52,7 +52,7 @@ def attribute(
 @app.command("calibrate-attribution")
 @user_errors
 def calibrate_attribution(
-    corpus: Path = typer.Option(..., "--corpus", help="The corpus the pair dataset was prepared from (AUTHOR/TITLE.txt)."),
+    corpus: list[Path] = typer.Option(..., "--corpus", help="The corpus the pair dataset was prepared from (AUTHOR/TITLE.txt; every folder given to prepare)."),
     artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts)."),
     config: Path = typer.Option(None, "--config", help="TOML file with an [attribution] table."),
     force: bool = typer.Option(False, "--force", help="Recompute even when current."),
@@ -64,7 +64,7 @@ def calibrate_attribution(
     from writing7.stages.attribution import REPORT_MARKDOWN, run
 
     layout = ArtifactLayout.from_env(artifacts)
-    manifest = run(AttributionConfig.load(config), corpus=corpus, artifacts=layout.root, force=force, device=device)
+    manifest = run(AttributionConfig.load(config), corpus=tuple(corpus), artifacts=layout.root, force=force, device=device)
     for length, systems in manifest.stats["closed_accuracy@1"].items():
         typer.echo(f"{length:>5}-word queries, closed-set accuracy@1: " + "  ".join(f"{name} {value:.3f}" for name, value in systems.items()))
     typer.echo(f"report: {layout.reports / REPORT_MARKDOWN}")

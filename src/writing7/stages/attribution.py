@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ import numpy as np
 
 from writing7.artifacts import ArtifactLayout, Manifest, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest, require_input
 from writing7.config.attribution import AttributionConfig
+from writing7.corpus import corpus_inputs
 from writing7.inference.attribution import AGGREGATIONS, AttributionCalibration, RepresentationCache, aggregate, fit_open_set_softmax, open_set_probabilities
 from writing7.inference.verdict import TextRepresentations, band_of
 from writing7.metrics.calibration_error import expected_calibration_error
@@ -58,7 +60,7 @@ class SplitScores:
     scores: dict[str, np.ndarray]
 
 
-def split_library(corpus: Path, processed: Path, split: str) -> dict[str, dict[str, str]]:
+def split_library(corpus: Path | Sequence[Path], processed: Path, split: str) -> dict[str, dict[str, str]]:
     """``{author: {book_id: text}}`` of one split of the pair dataset (authors with at least two books)."""
     from writing7.stages.length_suite import read_books, split_books
 
@@ -150,7 +152,7 @@ def episode_metrics(scores: np.ndarray, truth: np.ndarray, softmax: dict[str, fl
             "nll": -float(np.mean(log_likelihood))}
 
 
-def evaluate_attribution(cfg: AttributionConfig, matcher: Any, corpus: Path, processed: Path, *, cache_dir: Path | None) -> dict[str, Any]:
+def evaluate_attribution(cfg: AttributionConfig, matcher: Any, corpus: Path | Sequence[Path], processed: Path, *, cache_dir: Path | None) -> dict[str, Any]:
     """The report of the module docstring and the verdict's :class:`AttributionCalibration` (no files written)."""
     cache = RepresentationCache(matcher, cache_dir)
     libraries = {split: split_library(corpus, processed, split) for split in ("validation", "test")}
@@ -204,7 +206,7 @@ def attribution_markdown(report: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def run(cfg: AttributionConfig, *, corpus: Path, artifacts: Path, force: bool = False, device: str | None = None) -> Manifest:
+def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, device: str | None = None) -> Manifest:
     """Fit ``MODEL/attribution.json`` on validation authors; write ``reports/attribution.*`` on test authors (skipped when current)."""
     from writing7.inference.matcher import Matcher
 
@@ -212,9 +214,8 @@ def run(cfg: AttributionConfig, *, corpus: Path, artifacts: Path, force: bool = 
     model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
     require_input(model_dir / "verdict.json", stage="calibrate", what="the verdict")
     processed = require_input(layout.processed, stage="prepare", what="pair dataset (split membership)")
-    corpus = require_input(Path(corpus), stage="ingest", what="corpus directory")
-    inputs = {"model": hash_tree(model_dir, exclude=("attribution.json", "manifest.json")), "processed": hash_tree(processed),
-              "corpus": hash_tree(corpus, suffixes=(".txt",))}
+    corpus, corpus_hashes = corpus_inputs(corpus)
+    inputs = {"model": hash_tree(model_dir, exclude=("attribution.json", "manifest.json")), "processed": hash_tree(processed), **corpus_hashes}
     outputs = [layout.reports / REPORT_JSON, layout.reports / REPORT_MARKDOWN, model_dir / "attribution.json"]
     if not force and files_current(layout.reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs):
         logger.info("calibrate-attribution: skipped (current) %s", layout.reports)

@@ -94,12 +94,15 @@ def _train(request: PipelineRequest) -> Manifest:
 
 
 def _calibrate(request: PipelineRequest) -> Manifest:
+    from writing7.config.attribution import AttributionConfig
     from writing7.config.calibrate import CalibrateConfig
-    from writing7.stages import calibrate, verdict
+    from writing7.stages import attribution, calibrate, verdict
 
     cfg = CalibrateConfig.load(request.config_file, fit_corpora=list(request.fit_corpora) or None)
     manifest = calibrate.run(cfg, artifacts=request.artifacts, force=request.force)
     verdict.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    # attribution's open-set softmax (and its report on test authors): `writing7 attribute` and the page need it
+    attribution.run(AttributionConfig.load(request.config_file), corpus=request.corpus, artifacts=request.artifacts, force=request.force)
     return manifest
 
 
