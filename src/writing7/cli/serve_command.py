@@ -24,6 +24,8 @@ def serve(
     max_wait_ms: float = typer.Option(None, "--max-wait-ms", help="How long a micro-batch waits for more requests."),
     uncalibrated: bool = typer.Option(False, "--uncalibrated", help="Serve without calibration files (flagged in every response)."),
     device: str = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N."),
+    precision: str = typer.Option(None, "--precision", help="auto, fp32, bf16 or int8 (default auto: bf16 where native, else int8 "
+                                                            "on a CPU, each kept only when it matches fp32)."),
     config: Path = typer.Option(None, "--config", help="TOML file; its \\[serve], \\[inference] and \\[search] tables set defaults."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
     body_timeout_s: float = typer.Option(None, "--body-timeout-s", help="Seconds a request body may stall before 408 (default 30)."),
@@ -40,6 +42,7 @@ def serve(
 
     cfg = ServeConfig.load(config, host=host, port=port, batching=batching, max_batch_size=max_batch_size, max_wait_ms=max_wait_ms,
                            body_timeout_s=body_timeout_s)
+    inference = InferenceConfig.load(config, precision=precision)
     model = require_folder(model or ArtifactLayout.from_env().bi_encoder, what="model",
                            fix="run `writing7 train` first, or pass --model with a trained model folder")
     if not uncalibrated and not MatcherCalibration.exists(model):
@@ -47,7 +50,7 @@ def serve(
     if index is not None:
         require_folder(index, what="search index", fix="run `writing7 index --corpus DIR` first, or pass --index with an index folder")
     application = create_app(model, config=cfg, index_dir=index, teacher_dir=teacher, api_key=api_key, uncalibrated=uncalibrated,
-                             inference=InferenceConfig.load(config), search=SearchConfig.load(config), device=device)
+                             inference=inference, search=SearchConfig.load(config), device=device)
     application.state.service.load()  # a damaged model or index fails here, as one line, before anything listens
 
     def announce() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from writing7.config.base import StageConfig, option
+from writing7.config.inference import INFERENCE_PRECISIONS, PRECISION_HELP
 
 BACKENDS = ("numpy", "faiss")
 
@@ -22,6 +23,7 @@ class IndexConfig(StageConfig):
     held_out_per_book: int = option(5, "Chunks of each book kept out of the index as retrieval queries (evaluate --retrieval).")
     backend: str = option("numpy", "Chunk search: 'numpy' (exact matrix product) or 'faiss' (exact inner-product index).")
     batch_size: int = option(64, "Chunks per encoder forward.")
+    precision: str = option("auto", PRECISION_HELP)
     workers: int = option(2, "Processes that read, standardize and chunk books (1 = in the main process).")
     seed: int = option(0, "Seed for the chunk sample.")
 
@@ -30,6 +32,7 @@ class IndexConfig(StageConfig):
         self.require_non_negative("min_chunk_chars", "held_out_per_book")
         self.require_fraction("min_stopword_ratio")
         self.require_choice("backend", BACKENDS)
+        self.require_choice("precision", INFERENCE_PRECISIONS)
 
 
 @dataclasses.dataclass

@@ -124,7 +124,8 @@ def train_matcher(
         num_topics=int(chunks.topics.max()) + 1, topic_reversal_scale=cfg.topic_reversal_scale, distill_temperature=cfg.distill_temperature,
     )
     bf16 = use_bf16(cfg.precision, device)
-    matcher = MatcherModel(encoder, head, featurizer, info={}, device=str(device), precision=cfg.precision)
+    # validation encodes with the encoder being trained: float (never a quantized copy that training would leave stale)
+    matcher = MatcherModel(encoder, head, featurizer, info={}, device=str(device), precision="bf16" if bf16 else "fp32")
     validation = ValidationSet(matcher, validation_chunks, validation_pairs)
     task = TrainingTask(
         model=objective,
