@@ -52,11 +52,12 @@ def test_auto_never_picks_int8_off_the_cpu_and_int8_is_refused_there():
 def test_quantized_copy_replaces_every_linear_and_leaves_the_float_model_alone(calibrated_matcher_dir, texts, fp32_embeddings, vnni):
     model = MatcherModel.load(calibrated_matcher_dir, device="cpu", precision="fp32")
     quantized = quantize_linear_layers(model.encoder, vnni=vnni)
-    assert not any(type(module) is torch.nn.Linear for module in quantized.modules())
-    assert sum(isinstance(module, runtime.FullRangeDynamicLinear) for module in quantized.modules()) >= 12
+    float_layers = [name for name, module in quantized.named_modules() if type(module) is torch.nn.Linear]
+    assert float_layers == ["transformer.model.encoder.layer.0.output.dense", "transformer.model.encoder.layer.1.output.dense"]
+    assert sum(isinstance(module, runtime.FullRangeDynamicLinear) for module in quantized.modules()) >= 10
     assert sum(type(module) is torch.nn.Linear for module in model.encoder.modules()) >= 12  # the float encoder is untouched
     low, high = runtime.int8_weight_range(vnni)
-    weights = quantized.transformer.model.encoder.layer[0].output.dense.weight().int_repr()
+    weights = quantized.transformer.model.encoder.layer[1].intermediate.dense.weight().int_repr()
     assert low <= int(weights.min()) and int(weights.max()) <= high
     np.testing.assert_allclose(model.encode(texts, batch_size=8), fp32_embeddings, atol=1e-6)
 
@@ -171,3 +172,9 @@ def test_a_bad_precision_is_one_error_line(command, tmp_path, monkeypatch):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "precision = 'fp16': is not a known choice" in lines[0]
     assert "auto, fp32, bf16, int8" in lines[0]
+
+
+def test_without_float_layers_every_linear_is_quantized(calibrated_matcher_dir):
+    encoder = MatcherModel.load(calibrated_matcher_dir, device="cpu", precision="fp32").encoder
+    quantized = quantize_linear_layers(encoder, keep_float=None)
+    assert not any(type(module) is torch.nn.Linear for module in quantized.modules())
