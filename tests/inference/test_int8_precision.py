@@ -98,7 +98,9 @@ def test_auto_keeps_int8_when_the_check_batch_matches(calibrated_matcher_dir, te
     assert model.precision == "int8" and not model.precision_plan.check_pending
     assert model.precision_plan.check_cosine >= runtime.MIN_COSINE["int8"] and "int8 matches float32" in caplog.text
     assert minimum_cosine(fp32_embeddings, embeddings) >= runtime.MIN_COSINE["int8"]
-    np.testing.assert_allclose(model.encode(texts[:4], batch_size=8), embeddings[:4], atol=1e-5)  # later calls: int8, no check
+    later = model.encode(texts[:4], batch_size=8)  # int8 again, no second check; per-batch activation scales move the last digits
+    assert model.precision_plan.check_cosine is not None and minimum_cosine(embeddings[:4], later) >= 0.999
+    assert not np.allclose(later, fp32_embeddings[:4], atol=1e-6)
 
 
 def test_auto_falls_back_to_fp32_when_int8_differs(calibrated_matcher_dir, texts, fp32_embeddings, monkeypatch, caplog):
