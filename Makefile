@@ -13,11 +13,7 @@ STAMP := $(VENV)/.writing7-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-<<<<<<< HEAD
-.PHONY: install install-quality run test test-slow bench clean-venv
-=======
-.PHONY: install run test test-slow test-browser bench clean-venv
->>>>>>> issue-17
+.PHONY: install install-quality run test test-slow test-browser bench clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

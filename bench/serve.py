@@ -15,10 +15,17 @@ size, and the speed-ups. The servers run with ``OMP_WAIT_POLICY=PASSIVE`` (``--o
 on a machine whose cores are shared with other work, spinning OpenMP threads slow small forwards
 by an order of magnitude, which would flatter batching.
 
+``--precisions`` (default: fp32, int8, and bf16 where this CPU runs it natively) runs the batched server
+once per precision (``writing7 serve --precision``) on the same requests, each beside its in-process
+ceiling (``Matcher.score_batch`` at that precision, no HTTP) and the share of it the server reaches; the
+naive and one-at-a-time baselines run at the first precision (``--no-baselines`` skips them). Every
+figure is printed with the CPU (model, AVX2 / AVX-512 / AVX512-BF16 / AMX) and the precision the server
+reports running (``GET /v1/model``).
+
 Usage::
 
     python bench/serve.py --requests 2000 --concurrency 64 --words 60
-    python bench/serve.py --model artifacts/models/book_matcher_contrastive/final
+    python bench/serve.py --model artifacts/models/book_matcher_contrastive/final --precisions fp32,int8 --no-baselines
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from matcher_setup import choose_model, passages  # noqa: E402
+from matcher_setup import choose_model, cpu_description, passages  # noqa: E402
 
 STARTUP_SECONDS = 300
 
@@ -49,13 +56,13 @@ def free_port() -> int:
 
 
 def start_server(model: Path, *, uncalibrated: bool, batching: bool, max_batch_size: int, max_wait_ms: float, threads: int,
-                 omp_wait_policy: str) -> tuple[subprocess.Popen, str]:
+                 omp_wait_policy: str, precision: str) -> tuple[subprocess.Popen, str]:
     import httpx
 
     port = free_port()
     command = [sys.executable, "-m", "writing7", "--quiet", "serve", "--model", str(model), "--port", str(port),
                "--max-batch-size", str(max_batch_size), "--max-wait-ms", str(max_wait_ms), "--log-level", "warning",
-               "--batching" if batching else "--no-batching", *(["--uncalibrated"] if uncalibrated else [])]
+               "--batching" if batching else "--no-batching", "--precision", precision, *(["--uncalibrated"] if uncalibrated else [])]
     environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": omp_wait_policy}
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment)
     url = f"http://127.0.0.1:{port}"
@@ -112,19 +119,21 @@ async def drive(url: str, pairs: list[tuple[str, str]], concurrency: int) -> dic
 
 
 def measure(model: Path, pairs: list, warmup: list, *, uncalibrated: bool, batching: bool, concurrency: int,
-            max_batch_size: int, max_wait_ms: float, threads: int, omp_wait_policy: str) -> dict:
+            max_batch_size: int, max_wait_ms: float, threads: int, omp_wait_policy: str, precision: str) -> dict:
     import httpx
 
     process, url = start_server(model, uncalibrated=uncalibrated, batching=batching, max_batch_size=max_batch_size,
-                                max_wait_ms=max_wait_ms, threads=threads, omp_wait_policy=omp_wait_policy)
+                                max_wait_ms=max_wait_ms, threads=threads, omp_wait_policy=omp_wait_policy, precision=precision)
     try:
         asyncio.run(drive(url, warmup, concurrency))
         result = asyncio.run(drive(url, pairs, concurrency))
-        batching_stats = httpx.get(f"{url}/v1/model", timeout=30).json()["batching"]["score"]
+        card = httpx.get(f"{url}/v1/model", timeout=30).json()
+        batching_stats, running = card["batching"]["score"], (card.get("precision") or {}).get("running")
     finally:
         stop_server(process)
     latencies = np.array(result["latencies"]) * 1000.0
     return {
+        "precision": precision, "running": running,
         "batching": batching, "max_batch_size": max_batch_size, "requests": len(pairs), "errors": len(result["errors"]),
         "first_errors": result["errors"][:3], "wall_s": round(result["wall"], 2), "pairs_per_s": round(len(pairs) / result["wall"], 2),
         "p50_ms": round(float(np.percentile(latencies, 50)), 1), "p99_ms": round(float(np.percentile(latencies, 99)), 1),
@@ -132,7 +141,7 @@ def measure(model: Path, pairs: list, warmup: list, *, uncalibrated: bool, batch
     }
 
 
-def engine_ceiling(model: Path, pairs: list, *, uncalibrated: bool, batch_size: int, threads: int) -> dict:
+def engine_ceiling(model: Path, pairs: list, *, uncalibrated: bool, batch_size: int, threads: int, precision: str, sample_pairs: int = 256) -> dict:
     """In-process pairs/s of ``Matcher.score_batch`` with ``batch_size`` pairs per call vs one pair per call.
 
     No HTTP, no queue: the most any micro-batching server can gain over one forward per request on
@@ -140,20 +149,45 @@ def engine_ceiling(model: Path, pairs: list, *, uncalibrated: bool, batch_size: 
     """
     import torch
 
+    from writing7.config.inference import InferenceConfig
     from writing7.inference.matcher import Matcher
 
     torch.set_num_threads(threads)
-    matcher = Matcher.load(model, device="cpu", uncalibrated=uncalibrated)
+    matcher = Matcher.load(model, device="cpu", uncalibrated=uncalibrated, config=InferenceConfig(precision=precision))
     matcher.score_batch(pairs[:batch_size])  # warm-up
     rates = {}
     for name, size in (("batched", batch_size), ("single", 1)):
-        sample = pairs[: max(batch_size * 4, 256)] if size > 1 else pairs[:256]
+        sample = pairs[: max(batch_size * 4, sample_pairs)] if size > 1 else pairs[:sample_pairs]
         started = time.perf_counter()
         for start in range(0, len(sample), size):
             matcher.score_batch(sample[start:start + size])
         rates[name] = round(len(sample) / (time.perf_counter() - started), 2)
     rates["ratio"] = round(rates["batched"] / rates["single"], 2)
+    rates["running"] = matcher.model.precision
     return rates
+
+
+def ceiling_in_subprocess(model: Path, pairs: list, *, uncalibrated: bool, batch_size: int, threads: int, precision: str,
+                          sample_pairs: int, omp_wait_policy: str) -> dict:
+    """:func:`engine_ceiling` in a fresh process with the servers' thread settings (``OMP_WAIT_POLICY`` is read at start-up)."""
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "pairs.json"
+        source.write_text(json.dumps(pairs[: max(batch_size * 4, sample_pairs)]), encoding="utf-8")
+        command = [sys.executable, __file__, "--ceiling-of", precision, "--ceiling-source", str(source), "--model", str(model),
+                   "--max-batch-size", str(batch_size), "--threads", str(threads), "--ceiling-pairs", str(sample_pairs),
+                   *(["--uncalibrated-ceiling"] if uncalibrated else [])]
+        environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": omp_wait_policy}
+        output = subprocess.run(command, check=True, capture_output=True, text=True, env=environment).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def default_precisions() -> list[str]:
+    """fp32 and int8 everywhere, bf16 where this CPU runs it natively."""
+    import torch
+
+    from writing7.models.runtime import native_bf16
+
+    return ["fp32", *(["bf16"] if native_bf16(torch.device("cpu")) else []), "int8"]
 
 
 def main() -> None:
@@ -168,36 +202,63 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=64, help="Requests sent before timing.")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads of the server.")
     parser.add_argument("--omp-wait-policy", default="PASSIVE", choices=("PASSIVE", "ACTIVE"))
+    parser.add_argument("--precisions", type=lambda text: text.split(","), default=None,
+                        help="Comma-separated precisions of the batched server (default: fp32, bf16 where native, int8).")
+    parser.add_argument("--ceiling-pairs", type=int, default=256, help="Pairs timed in process per precision (at least 4 batches).")
+    parser.add_argument("--no-baselines", action="store_true", help="Only the batched server at each precision.")
     parser.add_argument("--output", type=Path, help="Also write the report as JSON here.")
+    parser.add_argument("--ceiling-of", help=argparse.SUPPRESS)  # internal: one in-process ceiling, printed as JSON
+    parser.add_argument("--ceiling-source", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--uncalibrated-ceiling", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ceiling_of:
+        pairs = [tuple(pair) for pair in json.loads(args.ceiling_source.read_text(encoding="utf-8"))]
+        print(json.dumps(engine_ceiling(args.model, pairs, uncalibrated=args.uncalibrated_ceiling, batch_size=args.max_batch_size,
+                                        threads=args.threads, precision=args.ceiling_of, sample_pairs=args.ceiling_pairs)))
+        return
+    args.precisions = args.precisions or default_precisions()
 
     baseline_requests = args.baseline_requests or args.requests
     needed = 2 * (args.requests + args.warmup)
     texts = [text for _, text in passages(needed, words=args.words)]
     pairs = list(zip(texts[0:needed:2], texts[1:needed:2]))
     warmup, timed = pairs[: args.warmup], pairs[args.warmup:]
-    servers = {"batched": {"batching": True, "max_batch_size": args.max_batch_size, "pairs": timed},
-               "naive": {"batching": False, "max_batch_size": 1, "pairs": timed[:baseline_requests]},
-               "one-at-a-time": {"batching": True, "max_batch_size": 1, "pairs": timed[:baseline_requests]}}
-    rows = {}
+    servers = {f"batched {precision}": {"batching": True, "max_batch_size": args.max_batch_size, "pairs": timed, "precision": precision}
+               for precision in args.precisions}
+    if not args.no_baselines:
+        servers["naive"] = {"batching": False, "max_batch_size": 1, "pairs": timed[:baseline_requests], "precision": args.precisions[0]}
+        servers["one-at-a-time"] = {"batching": True, "max_batch_size": 1, "pairs": timed[:baseline_requests], "precision": args.precisions[0]}
+    cpu = cpu_description()
+    rows, ceilings = {}, {}
     with tempfile.TemporaryDirectory() as work:
         model, uncalibrated, description = choose_model(args.model, Path(work), texts)
-        print(f"model: {description}", flush=True)
+        print(f"cpu: {cpu}\nmodel: {description}; load average {os.getloadavg()}", flush=True)
         for name, server in servers.items():
             rows[name] = measure(model, server["pairs"], warmup, uncalibrated=uncalibrated, batching=server["batching"],
                                  max_batch_size=server["max_batch_size"], concurrency=args.concurrency, max_wait_ms=args.max_wait_ms,
-                                 threads=args.threads, omp_wait_policy=args.omp_wait_policy)
-            print(name, json.dumps(rows[name]), flush=True)
-        ceiling = engine_ceiling(model, pairs, uncalibrated=uncalibrated, batch_size=args.max_batch_size, threads=args.threads)
-    speedups = {name: round(rows["batched"]["pairs_per_s"] / rows[name]["pairs_per_s"], 2) for name in ("naive", "one-at-a-time")}
-    report = {"model": description, "words_per_passage": args.words, "concurrency": args.concurrency, "cpu_count": os.cpu_count(),
-              "load_average": os.getloadavg(), "servers": rows, "speedup": speedups, "engine_ceiling": ceiling}
-    print(f"\n{'server':<15}{'requests':>9}{'errors':>8}{'pairs/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'mean batch':>12}")
+                                 threads=args.threads, omp_wait_policy=args.omp_wait_policy, precision=server["precision"])
+            print(name, json.dumps(rows[name]), f"load {os.getloadavg()[0]:.1f}", flush=True)
+        for precision in args.precisions:
+            ceilings[precision] = ceiling_in_subprocess(model, pairs, uncalibrated=uncalibrated, batch_size=args.max_batch_size, threads=args.threads,
+                                                        precision=precision, sample_pairs=args.ceiling_pairs, omp_wait_policy=args.omp_wait_policy)
+            print(f"ceiling {precision}", json.dumps(ceilings[precision]), f"load {os.getloadavg()[0]:.1f}", flush=True)
+    first = f"batched {args.precisions[0]}"
+    speedups = {name: round(rows[first]["pairs_per_s"] / rows[name]["pairs_per_s"], 2) for name in ("naive", "one-at-a-time") if name in rows}
+    share = {precision: round(rows[f"batched {precision}"]["pairs_per_s"] / ceilings[precision]["batched"], 2) for precision in args.precisions}
+    report = {"cpu": cpu, "model": description, "words_per_passage": args.words, "concurrency": args.concurrency, "cpu_count": os.cpu_count(),
+              "load_average": os.getloadavg(), "servers": rows, "speedup": speedups, "engine_ceiling": ceilings, "share_of_ceiling": share}
+    print(f"\ncpu: {cpu}")
+    print(f"{'server':<16}{'precision':>10}{'requests':>9}{'errors':>8}{'pairs/s':>10}{'ceiling':>9}{'share':>7}{'p50 ms':>9}{'p99 ms':>9}{'batch':>7}")
     for name, row in rows.items():
-        print(f"{name:<15}{row['requests']:>9}{row['errors']:>8}{row['pairs_per_s']:>10}{row['p50_ms']:>10}{row['p99_ms']:>10}{row['server_mean_batch']:>12}")
-    print(f"speed-up of batched (pairs/s): {speedups['naive']}x vs naive, {speedups['one-at-a-time']}x vs one-at-a-time")
-    print(f"in-process ceiling (Matcher.score_batch, no HTTP): {ceiling['batched']} pairs/s with {args.max_batch_size} pairs a call, "
-          f"{ceiling['single']} with 1: at most {ceiling['ratio']}x from batching on this machine")
+        ceiling = ceilings[row["precision"]]["batched"] if name.startswith("batched") else "-"
+        ratio = share[row["precision"]] if name.startswith("batched") else "-"
+        print(f"{name:<16}{str(row['running']):>10}{row['requests']:>9}{row['errors']:>8}{row['pairs_per_s']:>10}{ceiling:>9}{ratio:>7}"
+              f"{row['p50_ms']:>9}{row['p99_ms']:>9}{row['server_mean_batch']:>7}")
+    if speedups:
+        print(f"speed-up of batched {args.precisions[0]} (pairs/s): " + ", ".join(f"{value}x vs {name}" for name, value in speedups.items()))
+    for precision, ceiling in ceilings.items():
+        print(f"in-process ceiling at {ceiling['running']} (Matcher.score_batch, no HTTP): {ceiling['batched']} pairs/s with "
+              f"{args.max_batch_size} pairs a call, {ceiling['single']} with 1 ({ceiling['ratio']}x)")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n")

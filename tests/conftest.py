@@ -19,6 +19,28 @@ from tiny_models import FIXTURE_CORPUS, build_tiny_bert, build_tiny_sentence_tra
 SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "gutenberg"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cpu_independent_auto_precision():
+    """``precision = "auto"`` resolves as on a CPU with native bf16, whatever this CPU is.
+
+    Without native bf16, auto picks int8, whose per-batch activation scales let a text's embedding move
+    slightly with the texts batched beside it (docs/architecture.md); the suite's exact equality tests
+    (served = Python API, batched = one at a time) would then pass on an AMX machine and fail on an AVX2 one.
+    The int8 path itself is tested explicitly, on every CPU, in tests/inference/test_int8_precision.py.
+    """
+    from writing7.models import runtime
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runtime, "native_bf16", lambda device: device.type == "cpu" or torch_cuda_bf16(device))
+        yield
+
+
+def torch_cuda_bf16(device) -> bool:
+    import torch
+
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
 @pytest.fixture(scope="session")
 def fixture_corpus_source() -> Path:
     return FIXTURE_CORPUS

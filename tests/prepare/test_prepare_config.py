@@ -51,7 +51,7 @@ def test_unknown_field_is_named():
         ({"embed_model": " "}, r"prepare\.embed_model = ' ': is empty; name a SentenceTransformer folder"),
         ({"max_seq_length": 8}, r"prepare\.max_seq_length = 8: must be between 16 and 8192; use 128 on CPU"),
         ({"device": "gpu"}, r"prepare\.device = 'gpu': is not a device name; use auto, cpu, cuda or cuda:N"),
-        ({"embed_precision": "fp16"}, r"prepare\.embed_precision = 'fp16': is not a known choice; use one of: auto, bf16, fp32"),
+        ({"embed_precision": "fp16"}, r"prepare\.embed_precision = 'fp16': is not a known choice; use one of: auto, fp32, bf16, int8"),
         ({"neighbour_backend": "annoy"}, r"prepare\.neighbour_backend = 'annoy': is not a known choice; use one of: exact, faiss"),
         ({"num_topics": 1}, r"prepare\.num_topics = 1: must be >= 2; use 5"),
         ({"n_positive_per_book": 0}, r"prepare\.n_positive_per_book = 0: must be > 0"),

@@ -25,7 +25,7 @@ def test_float32_encoder_matches_sentence_transformer_encode(tiny_sentence_trans
     assert ours.shape == (len(TEXTS), encoder.dimension) and ours.dtype == np.float32
     np.testing.assert_allclose(ours, reference, atol=2e-5)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
-    assert encoder.check_precision(TEXTS) == "fp32" and encoder.bf16_check_cosine is None
+    assert encoder.check_precision(TEXTS) == "fp32" and encoder.precision_check_cosine is None
 
 
 @pytest.mark.skipif(not native_bf16(torch.device("cpu")), reason="this CPU has no native bf16")
@@ -34,7 +34,7 @@ def test_bf16_is_dropped_when_it_does_not_match_float32(tiny_sentence_transforme
     assert encoder.bf16
     with caplog.at_level(logging.WARNING, logger="writing7.prepare.embedding"):
         assert encoder.check_precision(TEXTS, min_cosine=1.5) == "fp32"  # an impossible bar: always falls back
-    assert not encoder.bf16 and 0.99 < encoder.bf16_check_cosine <= 1.0 + 1e-6
+    assert not encoder.bf16 and 0.99 < encoder.precision_check_cosine <= 1.0 + 1e-6
     assert "bf16 embeddings differ from float32" in caplog.text
     encoder = ChunkEncoder.load(str(tiny_sentence_transformer), device="cpu", precision="auto")
     assert encoder.check_precision(TEXTS, min_cosine=0.9) == "bf16"

@@ -32,7 +32,7 @@ def test_minilm_float32_matches_sentence_transformers(passages):
 @pytest.mark.skipif(not native_bf16(torch.device("cpu")), reason="this CPU has no native bf16")
 def test_minilm_bf16_matches_float32_on_every_passage(passages):
     encoder = ChunkEncoder.load("all-MiniLM-L6-v2", device="cpu", max_seq_length=256, precision="auto")
-    assert encoder.check_precision(passages) == "bf16" and encoder.bf16_check_cosine >= BF16_MIN_COSINE
+    assert encoder.check_precision(passages) == "bf16" and encoder.precision_check_cosine >= BF16_MIN_COSINE
     reference = ChunkEncoder.load("all-MiniLM-L6-v2", device="cpu", max_seq_length=256, precision="fp32")
     cosines = np.sum(encoder.encode(passages) * reference.encode(passages), axis=1)
     assert cosines.min() >= BF16_MIN_COSINE

@@ -20,13 +20,19 @@ UNCALIBRATED = typer.Option(None, "--uncalibrated", help="Score without calibrat
 BATCH_SIZE = typer.Option(None, "--batch-size", help="Pairs or texts per model forward.")
 DEVICE = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default auto).")
 EXPLAIN = typer.Option(False, "--explain", help="Add the explanation: each feature's contribution to each logit, and the evidence.")
+PRECISION = typer.Option(None, "--precision", help="auto, fp32, bf16 or int8 (default auto: bf16 where native, else int8 on a CPU, "
+                                                   "each kept only when it matches fp32).")
 
 
-def _matcher(model: Path | None, config: Path | None, *, uncalibrated: bool | None, batch_size: int | None = None,
-             device: str | None = None) -> Any:
+def _inference_config(config: Path | None, *, uncalibrated: bool | None = None, batch_size: int | None = None,
+                      precision: str | None = None) -> InferenceConfig:
+    """``[inference]`` of ``--config`` with the command's options on top (a bad value fails here, before any file is read)."""
+    return InferenceConfig.load(config, uncalibrated=uncalibrated, batch_size=batch_size, precision=precision)
+
+
+def _matcher(model: Path | None, cfg: InferenceConfig, *, device: str | None = None) -> Any:
     from writing7.inference.matcher import Matcher
 
-    cfg = InferenceConfig.load(config, uncalibrated=uncalibrated, batch_size=batch_size)
     return Matcher.load(_model_folder(model), config=cfg, device=device)
 
 
@@ -90,13 +96,15 @@ def score(
     file1: Path = typer.Option(None, "--file1", help="Read the first passage from this file."),
     file2: Path = typer.Option(None, "--file2", help="Read the second passage from this file."),
     model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE, explain: bool = EXPLAIN,
+    precision: str = PRECISION,
 ) -> None:
     """Same book? Same author? Calibrated probabilities, decision, abstention and style similarity of two texts of any length."""
+    cfg = _inference_config(config, uncalibrated=uncalibrated, precision=precision)
     first, second = _passage(text1, file1, config, 1), _passage(text2, file2, config, 2)
     if first is None or second is None:
         raise ValueError("two passages are needed: writing7 score TEXT1 TEXT2, or --file1 A.txt --file2 B.txt")
     _refuse_uncalibrated_explanation(explain, uncalibrated)
-    matcher = _matcher(model, config, uncalibrated=uncalibrated, device=device)
+    matcher = _matcher(model, cfg, device=device)
     _echo_json(matcher.explain(first, second) if explain else matcher.score(first, second))
 
 
@@ -108,15 +116,17 @@ def score_pairs(
     target: str = typer.Option("book", "--target", help="book (same book) or author (same author)."),
     model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, batch_size: int = BATCH_SIZE, device: str = DEVICE,
     explain: bool = typer.Option(False, "--explain", help="Add each pair's explanation to its answer line (slower: pair by pair)."),
+    precision: str = PRECISION,
 ) -> None:
     """Score a PAN-format JSONL file of texts of any length: value > 0.5 same, < 0.5 different, 0.5 abstain (streamed in blocks)."""
     from writing7.stages.score_pairs import check_output_path, run, validate_pan_file
 
+    cfg = _inference_config(config, uncalibrated=uncalibrated, batch_size=batch_size, precision=precision)
     check_output_path(input_path, output)  # never overwrite the input; before the (slow) model load
     _require_utf8_pairs_file(input_path)
     validate_pan_file(input_path)  # before the (slow) model load
     _refuse_uncalibrated_explanation(explain, uncalibrated)
-    matcher = _matcher(model, config, uncalibrated=uncalibrated, batch_size=batch_size, device=device)
+    matcher = _matcher(model, cfg, device=device)
     summary = run(matcher, input_path=input_path, output_path=output, target=target, block_pairs=matcher.config.block_pairs,
                   explain=explain)
     typer.echo(f"scored {summary['pairs']} pairs ({summary['same']} same, {summary['abstained']} abstained) -> {summary['output']}")
@@ -128,11 +138,13 @@ def compare(
     file_a: Path = typer.Argument(..., help="First document (a .txt file; Gutenberg boilerplate is stripped)."),
     file_b: Path = typer.Argument(..., help="Second document."),
     model: Path = MODEL, config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE, explain: bool = EXPLAIN,
+    precision: str = PRECISION,
 ) -> None:
     """Compare two whole documents: `score`'s verdict plus every input of it (passage and stylometric features)."""
+    cfg = _inference_config(config, uncalibrated=uncalibrated, precision=precision)
     document_a, document_b = _read_document(file_a, config), _read_document(file_b, config)
     _refuse_uncalibrated_explanation(explain, uncalibrated)
-    matcher = _matcher(model, config, uncalibrated=uncalibrated, device=device)
+    matcher = _matcher(model, cfg, device=device)
     _echo_json(matcher.compare_documents(document_a, document_b, explain=explain))
 
 
@@ -146,13 +158,14 @@ def index(
     max_chunks_per_book: int = typer.Option(None, "--max-chunks-per-book", help="Chunks indexed per book."),
     config: Path = CONFIG,
     force: bool = typer.Option(False, "--force", help="Rebuild even when the index is current."),
+    precision: str = PRECISION,
 ) -> None:
     """Build a per-book search index: chunk embeddings, book centroids, metadata, held-out queries."""
     from writing7.artifacts import ArtifactLayout
     from writing7.stages.index import run
 
     layout = ArtifactLayout.from_env()
-    cfg = IndexConfig.load(config, backend=backend, max_chunks_per_book=max_chunks_per_book)
+    cfg = IndexConfig.load(config, backend=backend, max_chunks_per_book=max_chunks_per_book, precision=precision)
     manifest = run(cfg, corpus=tuple(corpus), model_dir=model or layout.bi_encoder, out=out or layout.index, force=force)
     stats = manifest.stats
     typer.echo(f"index: {stats['books']} books, {stats['chunks']} chunks, {stats['held_out']} held-out queries -> {out or layout.index}")
@@ -167,7 +180,7 @@ def search(
     rerank: bool = typer.Option(False, "--rerank", help="Rerank candidates with the cross-encoder teacher."),
     teacher: Path = typer.Option(None, "--teacher", help="Teacher folder (default $WRITING7_ARTIFACTS/models/book_matcher/final)."),
     model: Path = typer.Option(None, "--model", help="Model folder (default: the one the index was built with)."),
-    config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE,
+    config: Path = CONFIG, uncalibrated: bool = UNCALIBRATED, device: str = DEVICE, precision: str = PRECISION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Which book of the library does this passage most likely come from?"""
@@ -175,10 +188,11 @@ def search(
     from writing7.inference.index import BookIndex
     from writing7.inference.search import Searcher
 
+    inference = _inference_config(config, uncalibrated=uncalibrated, precision=precision)
     layout = ArtifactLayout.from_env()
     index_dir = require_input(index_dir or layout.index, stage="index", what="search index")
     model = model or Path(BookIndex.load(index_dir).info["model_dir"])
-    matcher = _matcher(model, config, uncalibrated=uncalibrated, device=device)
+    matcher = _matcher(model, inference, device=device)
     cfg = SearchConfig.load(config, top_k=top_k)
     searcher = Searcher.load(index_dir, matcher, teacher_dir=(teacher or layout.teacher) if rerank else None, config=cfg)
     results = searcher.search(passage, top_k=top_k, rerank=rerank)

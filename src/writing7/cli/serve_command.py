@@ -25,6 +25,8 @@ def serve(
     max_wait_ms: float = typer.Option(None, "--max-wait-ms", help="How long a micro-batch waits for more requests."),
     uncalibrated: bool = typer.Option(False, "--uncalibrated", help="Serve without calibration files (flagged in every response)."),
     device: str = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N."),
+    precision: str = typer.Option(None, "--precision", help="auto, fp32, bf16 or int8 (default auto: bf16 where native, else int8 "
+                                                            "on a CPU, each kept only when it matches fp32)."),
     config: Path = typer.Option(None, "--config", help="TOML file; its \\[serve], \\[inference] and \\[search] tables set defaults."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
     body_timeout_s: float = typer.Option(None, "--body-timeout-s", help="Seconds a request body may stall before 408 (default 30)."),
@@ -33,8 +35,9 @@ def serve(
 ) -> None:
     """Serve score, style similarity, embed, search, compare and attribute over HTTP, and the web page at /."""
     start(ServeOptions(model=model, index=index, teacher=teacher, host=host, port=port, api_key=api_key, batching=batching,
-                       max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, uncalibrated=uncalibrated, device=device, config=config,
-                       log_level=log_level, body_timeout_s=body_timeout_s, candidates=candidates, cache_dir=cache_dir), open_browser=False)
+                       max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, uncalibrated=uncalibrated, device=device, precision=precision,
+                       config=config, log_level=log_level, body_timeout_s=body_timeout_s, candidates=candidates, cache_dir=cache_dir),
+          open_browser=False)
 
 
 @app.command("ui")
@@ -68,6 +71,7 @@ class ServeOptions:
     max_wait_ms: float | None = None
     uncalibrated: bool = False
     device: str | None = None
+    precision: str | None = None
     config: Path | None = None
     log_level: str = "info"
     body_timeout_s: float | None = None
@@ -90,6 +94,7 @@ def start(options: ServeOptions, *, open_browser: bool) -> None:
     config = options.config
     cfg = ServeConfig.load(config, host=options.host, port=options.port, batching=options.batching,
                            max_batch_size=options.max_batch_size, max_wait_ms=options.max_wait_ms, body_timeout_s=options.body_timeout_s)
+    inference = InferenceConfig.load(config, precision=options.precision)
     model = require_folder(options.model or ArtifactLayout.from_env().bi_encoder, what="model",
                            fix="run `writing7 train` first, or pass --model with a trained model folder")
     if not options.uncalibrated and not MatcherCalibration.exists(model):
@@ -97,7 +102,7 @@ def start(options: ServeOptions, *, open_browser: bool) -> None:
     if options.index is not None:
         require_folder(options.index, what="search index", fix="run `writing7 index --corpus DIR` first, or pass --index with an index folder")
     application = create_app(model, config=cfg, index_dir=options.index, teacher_dir=options.teacher, api_key=options.api_key,
-                             uncalibrated=options.uncalibrated, inference=InferenceConfig.load(config), search=SearchConfig.load(config),
+                             uncalibrated=options.uncalibrated, inference=inference, search=SearchConfig.load(config),
                              device=options.device, candidates_dir=options.candidates, cache_dir=options.cache_dir or default_cache_dir())
     application.state.service.load()  # a damaged model, index or candidates folder fails here, as one line, before anything listens
     address = f"http://{'127.0.0.1' if cfg.host in ('0.0.0.0', '::') else cfg.host}:{cfg.port}/"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from writing7.config.base import StageConfig, option
+from writing7.config.inference import INFERENCE_PRECISIONS, PRECISION_HELP
 from writing7.inference.vector_index import BACKENDS, VectorIndexSettings
 
 
@@ -28,6 +29,7 @@ class IndexConfig(StageConfig):
     hnsw_build_depth: int = option(80, "faiss-hnsw: efConstruction, the search depth while building.")
     hnsw_search_depth: int = option(128, "faiss-hnsw: efSearch, the search depth per query (more = higher recall, slower).")
     batch_size: int = option(64, "Chunks per encoder forward.")
+    precision: str = option("auto", PRECISION_HELP)
     workers: int = option(2, "Processes that read, standardize and chunk books (1 = in the main process).")
     seed: int = option(0, "Seed for the chunk sample.")
 
@@ -38,6 +40,7 @@ class IndexConfig(StageConfig):
         self.require_non_negative("min_chunk_chars", "held_out_per_book")
         self.require_fraction("min_stopword_ratio")
         self.require_choice("backend", BACKENDS)
+        self.require_choice("precision", INFERENCE_PRECISIONS)
 
     @property
     def vector_index(self) -> VectorIndexSettings:

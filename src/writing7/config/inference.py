@@ -6,6 +6,11 @@ import dataclasses
 
 from writing7.config.base import StageConfig, option
 
+# Resolved by writing7.models.runtime.resolve_precision (kept here so that loading a config imports no torch).
+INFERENCE_PRECISIONS = ("auto", "fp32", "bf16", "int8")
+PRECISION_HELP = ("auto (bf16 where the hardware runs it natively, else int8 on a CPU; kept only when it matches fp32 on the first texts), "
+                  "fp32, bf16 (autocast) or int8 (the encoder's Linear layers dynamically quantized at load; CPU only).")
+
 
 @dataclasses.dataclass
 class InferenceConfig(StageConfig):
@@ -13,6 +18,7 @@ class InferenceConfig(StageConfig):
 
     section = "inference"
     batch_size: int = option(64, "Passages per model forward.")
+    precision: str = option("auto", PRECISION_HELP)
     max_chunks_per_document: int = option(0, "Read at most this many passages of each text (spread over all of it); "
                                              "0 = as many as the verdict was fitted with (calibrate's max_chunks_per_document).")
     block_pairs: int = option(256, "score-pairs scores this many pairs at a time, so memory stays bounded however long the file.")
@@ -23,3 +29,4 @@ class InferenceConfig(StageConfig):
     def validate(self) -> None:
         self.require_positive("batch_size", "block_pairs", "max_text_bytes")
         self.require_non_negative("max_chunks_per_document")
+        self.require_choice("precision", INFERENCE_PRECISIONS)

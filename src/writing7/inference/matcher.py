@@ -89,7 +89,8 @@ class Matcher:
     @classmethod
     def load(cls, model_dir: Path | str | None = None, *, device: str | None = None, uncalibrated: bool | None = None,
              config: InferenceConfig | None = None) -> Matcher:
-        """Load the model folder ``model_dir`` (default :func:`default_model_dir`) and its verdict."""
+        """Load the model folder ``model_dir`` (default :func:`default_model_dir`) and its verdict; the encoder runs at
+        ``config.precision`` (auto, fp32, bf16 or int8)."""
         from writing7.models.matcher import MatcherModel
 
         config = config or InferenceConfig()
@@ -98,7 +99,8 @@ class Matcher:
         if not model_dir.is_dir():
             raise FileNotFoundError(f"model folder {model_dir} not found: run `writing7 train` first or pass --model DIR")
         verdict, style = load_verdict(model_dir, uncalibrated=uncalibrated)
-        return cls(MatcherModel.load(model_dir, device=device), verdict, style, model_dir=model_dir, config=config)
+        model = MatcherModel.load(model_dir, device=device, precision=config.precision)
+        return cls(model, verdict, style, model_dir=model_dir, config=config)
 
     def _settings(self) -> Any:
         """The verdict's passage settings, with the config's work cap when one is set."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,15 @@ import torch
 
 from writing7.models.bi_encoder import BiEncoder, encode_token_ids
 from writing7.models.pair_head import PairHead
-from writing7.models.runtime import LOAD_ERRORS, check_model_files, damaged_model, resolve_device, use_bf16
+from writing7.models.runtime import (
+    LOAD_ERRORS, PrecisionPlan, check_model_files, damaged_model, quantize_linear_layers, resolve_device, resolve_precision,
+)
 from writing7.models.style_features import StyleFeaturizer, TextFeatures, pair_feature_tensor
 
 logger = logging.getLogger(__name__)
 
 INFO_FILE = "writing7_model.json"
+PRECISION_CHECK_SIZE = 16  # texts of the first encode call that ``precision="auto"`` checks its choice on
 PAIR_HEAD_FILE = "pair_head.safetensors"
 STYLE_DIRECTORY = "style_features"
 FORMAT_VERSION = 1
@@ -44,7 +48,14 @@ def unique_rows(texts1: Sequence[str], texts2: Sequence[str]) -> tuple[list[str]
 
 
 class MatcherModel:
-    """Same-book / same-author logits and embeddings for passages of prose."""
+    """Same-book / same-author logits and embeddings for passages of prose.
+
+    ``precision`` (``auto | fp32 | bf16 | int8``, :mod:`writing7.models.runtime`) sets how :meth:`encode` runs the
+    encoder: int8 encodes with a dynamically quantized copy of it (made here when int8
+    is asked for, at the check when ``auto`` chooses it), while :attr:`encoder` stays float32
+    (training and :meth:`save` use it). With ``auto`` the first :meth:`encode` call checks the choice against
+    float32 on its first :data:`PRECISION_CHECK_SIZE` texts and falls back to float32 when they differ.
+    """
 
     def __init__(self, encoder: BiEncoder, head: PairHead, featurizer: StyleFeaturizer | None, info: dict[str, Any], *, device: str | None = None, precision: str = "auto") -> None:
         self.device = resolve_device(device)
@@ -52,12 +63,23 @@ class MatcherModel:
         self.head = head.to(self.device).eval()
         self.featurizer = featurizer
         self.info = info
-        self.bf16 = use_bf16(precision, self.device)
+        self.precision_plan = PrecisionPlan(precision, self.device)
+        self.quantized_encoder = quantize_linear_layers(self.encoder) if precision == "int8" else None
+        self._check_lock = threading.Lock()  # the service encodes from several threads: one check, not one per thread
+
+    @property
+    def precision(self) -> str:
+        """The path :meth:`encode` runs: ``fp32``, ``bf16`` or ``int8`` (``auto`` resolved, and checked once it has encoded)."""
+        return self.precision_plan.precision
+
+    @property
+    def bf16(self) -> bool:
+        return self.precision_plan.bf16
 
     # -- persistence --------------------------------------------------------------------------
     @classmethod
     def load(cls, path: Path | str, device: str | None = None, *, precision: str = "auto") -> MatcherModel:
-        """Load ``final/`` written by :meth:`save`; ``precision="fp32"`` disables bf16 autocast.
+        """Load ``final/`` written by :meth:`save`; ``precision`` is ``auto``, ``fp32``, ``bf16`` or ``int8`` (see the class).
 
         Damaged files (a truncated ``model.safetensors``, a broken JSON file) raise
         :class:`~writing7.models.runtime.DamagedModelError` naming the folder, and the file when it
@@ -70,6 +92,7 @@ class MatcherModel:
         if not info_path.is_file():
             raise FileNotFoundError(f"{info_path} not found: {path} is not a Writing7 model folder; run `writing7 train` first")
         resolved = resolve_device(device)
+        resolve_precision(precision, resolved)  # a bad setting fails before any file is read
         check_model_files(path, skip=(MANIFEST_NAME, *MODEL_SIDECAR_FILES))  # calibration files are not the model's
         try:
             return cls._load_files(path, resolved, precision)
@@ -115,8 +138,36 @@ class MatcherModel:
         if not texts:
             return np.zeros((0, self.encoder.embedding_dim), dtype=np.float32)
         token_ids = self.encoder.tokenize(texts)
-        embeddings = encode_token_ids(self.encoder, token_ids, batch_size=batch_size, device=self.device, bf16=self.bf16)
-        return embeddings.numpy()
+        if self.precision_plan.check_pending:
+            with self._check_lock:
+                if self.precision_plan.check_pending:
+                    checked = self._check_precision(token_ids[:PRECISION_CHECK_SIZE], batch_size)
+                    return np.concatenate([checked, self._encode_token_ids(token_ids[PRECISION_CHECK_SIZE:], batch_size)])
+        return self._encode_token_ids(token_ids, batch_size)
+
+    def _encode_token_ids(self, token_ids: list[list[int]], batch_size: int, *, precision: str | None = None) -> np.ndarray:
+        """Embeddings at ``precision`` (default: the plan's) of tokenized texts, (n, dim) float32."""
+        precision = precision or self.precision
+        if not token_ids:
+            return np.zeros((0, self.encoder.embedding_dim), dtype=np.float32)
+        if precision == "int8":
+            if self.quantized_encoder is None:
+                self.quantized_encoder = quantize_linear_layers(self.encoder)
+            return encode_token_ids(self.quantized_encoder, token_ids, batch_size=batch_size, device=self.device, bf16=False).numpy()
+        return encode_token_ids(self.encoder, token_ids, batch_size=batch_size, device=self.device, bf16=precision == "bf16").numpy()
+
+    def _check_precision(self, token_ids: list[list[int]], batch_size: int) -> np.ndarray:
+        """``auto``'s check: embed the check batch at float32 and at the chosen precision; keep it if they match.
+
+        Returns the check batch's embeddings at the precision kept, so every row of a call has one precision.
+        """
+        reference = self._encode_token_ids(token_ids, batch_size, precision="fp32")
+        candidate = self._encode_token_ids(token_ids, batch_size)
+        kept = self.precision_plan.settle(reference, candidate)
+        if kept == "fp32":
+            self.quantized_encoder = None
+            return reference
+        return candidate
 
     def cosine(self, texts1: Sequence[str], texts2: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Cosine similarity of each pair, (n,) float32 in [-1, 1]."""

@@ -3,6 +3,19 @@
 bf16 autocast is used where the hardware runs it natively: CUDA with bf16 support, and CPUs with
 AVX512-BF16 or AMX (on those, a MiniLM training step is about 1.6x faster than float32). Elsewhere
 autocast would emulate bf16 and be slower than float32, so it stays off.
+
+Inference (and prepare's mining embeddings) has a fourth choice, ``int8``: the encoder's ``Linear``
+layers dynamically quantized at load time (:func:`quantize_linear_layers`), so the same model folder
+serves every precision. ``auto`` resolves here, in one place (:class:`PrecisionPlan`):
+
+- CUDA: bf16 where supported, else fp32 (dynamic int8 kernels are CPU-only);
+- a CPU with native bf16 (AVX512-BF16 or AMX): bf16 -- measured faster than int8 there
+  (``bench/score_pairs.py``);
+- any other CPU (AVX2 laptops and VMs): int8.
+
+An ``auto`` choice other than fp32 is kept only once it matches fp32 on a check batch (the first
+texts encoded): the smallest cosine between the two embeddings of a text must reach
+:data:`MIN_COSINE` of that precision, else the encoder falls back to fp32 and logs why.
 """
 
 from __future__ import annotations
@@ -10,13 +23,25 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from writing7.config.inference import INFERENCE_PRECISIONS  # the names; what they resolve to is decided here
+
 logger = logging.getLogger(__name__)
-PRECISIONS = ("auto", "bf16", "fp32")
+PRECISIONS = ("auto", "bf16", "fp32")  # training: autocast or not
+# Smallest cosine between a text's fp32 embedding and its embedding at the precision for ``auto`` to keep it.
+MIN_COSINE = {"bf16": 0.999, "int8": 0.99}
+# Linear layers int8 leaves in float32: the feed-forward output projections of the first three transformer layers
+# (BERT/MPNet ``layer.N.output.dense``, DistilBERT ``layer.N.ffn.lin2``). Their inputs (GELU outputs) have the widest
+# range, so one 8-bit scale per tensor costs them the most: on the trained MiniLM, quantizing only layer 0's cut the
+# smallest embedding cosine to 0.989, layer 5's to 0.9999; with all three in float32 the calibrated test-split ECE
+# moved by 0.003 / 0.005 (book / author) instead of 0.011 / 0.017, at 1/6 of the Linear work left in float32.
+FLOAT32_LAYERS = re.compile(r"layer\.[012]\.(output\.dense|ffn\.lin2)$")
 
 
 def resolve_device(device: str | None = None) -> torch.device:
@@ -46,6 +71,128 @@ def use_bf16(precision: str, device: torch.device) -> bool:
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     return precision == "bf16" or (precision == "auto" and native_bf16(device))
+
+
+def cpu_has_vnni() -> bool:
+    """Whether this CPU has AVX512-VNNI or AVX-VNNI: u8 x s8 products summed straight into int32, no int16 step."""
+    return bool(torch.cpu._is_vnni_supported())
+
+
+def resolve_precision(precision: str, device: torch.device, *, bf16_native: bool | None = None) -> str:
+    """The path an inference ``precision`` setting runs on ``device``: ``fp32``, ``bf16`` or ``int8``.
+
+    ``auto`` -> bf16 where it is native (CUDA with bf16, CPUs with AVX512-BF16 or AMX), int8 on any other
+    CPU, fp32 on any other device; :class:`PrecisionPlan` then checks the choice against fp32.
+    ``bf16_native`` overrides the hardware probe (tests).
+    """
+    if precision not in INFERENCE_PRECISIONS:
+        raise ValueError(f"precision {precision!r} is not one of {', '.join(INFERENCE_PRECISIONS)}")
+    if precision == "int8" and device.type != "cpu":
+        raise ValueError(f"precision int8 runs on the CPU only (dynamic int8 kernels), not on {device.type}: "
+                         "use --device cpu, or --precision bf16 / fp32")
+    if precision != "auto":
+        return precision
+    if native_bf16(device) if bf16_native is None else bf16_native:
+        return "bf16"
+    return "int8" if device.type == "cpu" else "fp32"
+
+
+def int8_weight_range(vnni: bool | None = None) -> tuple[int, int]:
+    """Quantized weight range: full int8 on VNNI CPUs, 7 bits (-64..63) elsewhere.
+
+    Activations are quantized to all 8 bits (0..255) per forward. Without VNNI, the x86 kernels add pairs of
+    u8 x s8 products in int16 (``vpmaddubsw``), which saturates above 32,767; 7-bit weights keep every pair
+    below it (2 x 255 x 64 = 32,640), the role PyTorch's default gives to 7-bit activations (``reduce_range``).
+    On this model 7-bit activations cost more: min embedding cosine 0.966 against 0.984 for 7-bit weights
+    and 0.991 for 8 + 8 bits (64 passages of 200 words; notes in docs/architecture.md).
+    """
+    return (-128, 127) if (cpu_has_vnni() if vnni is None else vnni) else (-64, 63)
+
+
+def quantize_linear_layers(module: torch.nn.Module, *, vnni: bool | None = None, keep_float: re.Pattern | None = FLOAT32_LAYERS) -> torch.nn.Module:
+    """A copy of ``module`` whose ``nn.Linear`` layers are dynamically quantized to int8 (CPU, inference only).
+
+    ``torch.ao.quantization.quantize_dynamic`` with per-output-channel symmetric weights
+    (:func:`int8_weight_range`) and activations quantized per tensor to 8 bits at every forward; Linear layers
+    whose name matches ``keep_float`` (:data:`FLOAT32_LAYERS`) and everything else (embeddings, LayerNorm,
+    attention products) stay float32. ``module`` itself is left as it was.
+    """
+    import copy
+    import warnings
+
+    from torch.ao.quantization import PerChannelMinMaxObserver, PlaceholderObserver, QConfig, quantize_dynamic
+
+    low, high = int8_weight_range(vnni)
+    qconfig = QConfig(
+        activation=PlaceholderObserver.with_args(dtype=torch.quint8, quant_min=0, quant_max=255, is_dynamic=True),
+        weight=PerChannelMinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_channel_symmetric, quant_min=low, quant_max=high),
+    )
+    float_copy = copy.deepcopy(module).cpu().eval()
+    layers = {name: qconfig for name, layer in float_copy.named_modules()
+              if isinstance(layer, torch.nn.Linear) and not (keep_float and keep_float.search(name))}
+    with warnings.catch_warnings():  # torch 2.10+ announces the move of eager quantization to torchao
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(float_copy, layers, dtype=torch.qint8, mapping={torch.nn.Linear: FullRangeDynamicLinear})
+
+
+def _dynamic_linear_base() -> type:
+    from torch.ao.nn.quantized.dynamic import Linear
+
+    return Linear
+
+
+class FullRangeDynamicLinear(_dynamic_linear_base()):
+    """PyTorch's dynamic int8 ``Linear`` with activations quantized to all 8 bits (its default keeps 7).
+
+    The weights carry the saturation guard instead (:func:`int8_weight_range`).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        output = torch.ops.quantized.linear_dynamic(x, self._packed_params._packed_params, reduce_range=False)
+        return output.to(x.dtype)
+
+
+def minimum_cosine(reference: torch.Tensor | np.ndarray, candidate: torch.Tensor | np.ndarray) -> float:
+    """The smallest cosine between row ``i`` of ``reference`` and row ``i`` of ``candidate`` ((n, dim) each)."""
+    reference = torch.nn.functional.normalize(torch.as_tensor(reference, dtype=torch.float32), dim=-1)
+    candidate = torch.nn.functional.normalize(torch.as_tensor(candidate, dtype=torch.float32), dim=-1)
+    return float((reference * candidate).sum(dim=-1).min())
+
+
+class PrecisionPlan:
+    """What an encoder runs at: the setting asked for, the path it resolved to, and ``auto``'s check against fp32.
+
+    ``precision`` is ``fp32``, ``bf16`` or ``int8`` (:func:`resolve_precision`). While :attr:`check_pending`,
+    the caller embeds a check batch both ways and calls :meth:`settle`, which keeps the path or falls back to fp32.
+    """
+
+    def __init__(self, requested: str, device: torch.device, *, bf16_native: bool | None = None) -> None:
+        self.requested = requested
+        self.precision = resolve_precision(requested, device, bf16_native=bf16_native)
+        self.check_pending = requested == "auto" and self.precision != "fp32"
+        self.check_cosine: float | None = None
+
+    @property
+    def bf16(self) -> bool:
+        return self.precision == "bf16"
+
+    @property
+    def int8(self) -> bool:
+        return self.precision == "int8"
+
+    def settle(self, reference: torch.Tensor | np.ndarray, candidate: torch.Tensor | np.ndarray, *, min_cosine: float | None = None) -> str:
+        """Keep :attr:`precision` when ``candidate`` (its embeddings of the check batch) matches ``reference`` (fp32)."""
+        threshold = MIN_COSINE[self.precision] if min_cosine is None else min_cosine
+        self.check_cosine = minimum_cosine(reference, candidate)
+        self.check_pending = False
+        if self.check_cosine < threshold:
+            logger.warning("%s embeddings differ from float32 (min cosine %.5f < %.3f on %d texts): using float32",
+                           self.precision, self.check_cosine, threshold, len(reference))
+            self.precision = "fp32"
+        else:
+            logger.info("%s matches float32 (min cosine %.5f on %d texts): using %s",
+                        self.precision, self.check_cosine, len(reference), self.precision)
+        return self.precision
 
 
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:

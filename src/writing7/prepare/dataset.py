@@ -51,7 +51,7 @@ def embed_centroids(books: Sequence[BookChunks], cfg: PrepareConfig, encoder: Ch
     step = max(1, len(texts) // 32)
     dtype = encoder.check_precision(texts[::step])
     embeddings = encoder.encode(texts, batch_size=cfg.embed_batch_size, progress=True)  # (texts, dim)
-    stats = {"model": cfg.embed_model, "dtype": dtype, "bf16_check_min_cosine": encoder.bf16_check_cosine, "chunks_embedded": len(texts)}
+    stats = {"model": cfg.embed_model, "dtype": dtype, "precision_check_min_cosine": encoder.precision_check_cosine, "chunks_embedded": len(texts)}
     return book_centroids(embeddings, owners, len(books)), stats
 
 

@@ -2,10 +2,12 @@
 
 Compared with ``SentenceTransformer.encode`` the loop tokenizes a window of many batches at once
 and sorts it by *token* length (so each batch is padded only to its own longest passage), runs
-under ``torch.inference_mode``, and uses bf16 autocast where the hardware runs bf16 natively (CUDA,
-CPUs with AVX512-BF16 or AMX; see :mod:`writing7.models.runtime`). bf16 is only kept when it
-matches float32 on a sample: the smallest cosine between the two embeddings of the same passage
-must be at least :data:`BF16_MIN_COSINE`, otherwise the encoder falls back to float32 and logs why.
+under ``torch.inference_mode``, and runs at the precision ``auto`` resolves to (:mod:`writing7.models.runtime`):
+bf16 autocast where the hardware runs bf16 natively (CUDA, CPUs with AVX512-BF16 or AMX), int8 (the
+model's Linear layers dynamically quantized) on other CPUs. ``auto``'s choice is only kept when it
+matches float32 on a sample (:meth:`ChunkEncoder.check_precision`): the smallest cosine between the two
+embeddings of the same passage must reach ``MIN_COSINE`` of that precision (bf16
+:data:`BF16_MIN_COSINE`, int8 0.99), otherwise the encoder falls back to float32 and logs why.
 ``bench/prepare.py`` measures the speed-up against ``SentenceTransformer.encode``.
 """
 
@@ -21,10 +23,10 @@ from tqdm import tqdm
 
 from writing7.progress import progress_disabled
 from writing7.models.bi_encoder import resolve_base_model
-from writing7.models.runtime import autocast, resolve_device, use_bf16
+from writing7.models.runtime import MIN_COSINE, PrecisionPlan, autocast, quantize_linear_layers, resolve_device
 
 logger = logging.getLogger(__name__)
-BF16_MIN_COSINE = 0.999
+BF16_MIN_COSINE = MIN_COSINE["bf16"]
 PRECISION_CHECK_SIZE = 32
 # Passages tokenized (and length-sorted) together: bounds memory on large corpora while keeping
 # nearly all of the padding saved by a global sort.
@@ -38,8 +40,8 @@ class ChunkEncoder:
         self.model = model.to(device).eval()
         self.device = device
         self.precision = precision
-        self.bf16 = use_bf16(precision, device)
-        self.bf16_check_cosine: float | None = None
+        self.plan = PrecisionPlan(precision, device)
+        self.quantized_model = quantize_linear_layers(self.model) if self.plan.int8 else None
 
     @classmethod
     def load(cls, name_or_path: str, *, device: str = "auto", max_seq_length: int = 128, precision: str = "auto") -> ChunkEncoder:
@@ -66,39 +68,54 @@ class ChunkEncoder:
 
     @property
     def dtype_name(self) -> str:
-        return "bf16" if self.bf16 else "fp32"
+        """The precision the encoder runs: ``fp32``, ``bf16`` or ``int8``."""
+        return self.plan.precision
 
-    def check_precision(self, sample: Sequence[str], *, min_cosine: float = BF16_MIN_COSINE) -> str:
-        """With ``precision=auto``, keep bf16 only when it matches float32 on ``sample``; returns the dtype used."""
-        if not self.bf16 or self.precision != "auto" or not sample:
+    @property
+    def bf16(self) -> bool:
+        return self.plan.bf16
+
+    @property
+    def precision_check_cosine(self) -> float | None:
+        """The smallest fp32-vs-chosen cosine of the last check (None when none ran)."""
+        return self.plan.check_cosine
+
+    def check_precision(self, sample: Sequence[str], *, min_cosine: float | None = None) -> str:
+        """With ``precision=auto``, keep bf16 or int8 only when it matches float32 on ``sample``; returns the precision used.
+
+        ``min_cosine`` defaults to the precision's bar (:data:`writing7.models.runtime.MIN_COSINE`).
+        """
+        if not self.plan.check_pending or not sample:
             return self.dtype_name
         sample = list(sample[:PRECISION_CHECK_SIZE])
-        reference = self._encode(sample, batch_size=len(sample), bf16=False, progress=False)
-        candidate = self._encode(sample, batch_size=len(sample), bf16=True, progress=False)
-        self.bf16_check_cosine = float(np.min(np.sum(reference * candidate, axis=1)))
-        if self.bf16_check_cosine < min_cosine:
-            logger.warning(
-                "bf16 embeddings differ from float32 (min cosine %.5f < %.3f on %d passages): using float32",
-                self.bf16_check_cosine, min_cosine, len(sample),
-            )
-            self.bf16 = False
-        else:
-            logger.info("bf16 matches float32 (min cosine %.5f on %d passages): using bf16", self.bf16_check_cosine, len(sample))
+        reference = self._encode(sample, batch_size=len(sample), precision="fp32", progress=False)
+        candidate = self._encode(sample, batch_size=len(sample), precision=self.dtype_name, progress=False)
+        if self.plan.settle(reference, candidate, min_cosine=min_cosine) == "fp32":
+            self.quantized_model = None
         return self.dtype_name
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """(len(texts), dim) float32, each row L2-normalized, in input order."""
-        return self._encode(list(texts), batch_size=batch_size, bf16=self.bf16, progress=progress)
+        return self._encode(list(texts), batch_size=batch_size, precision=self.dtype_name, progress=progress)
 
-    def _encode(self, texts: list[str], *, batch_size: int, bf16: bool, progress: bool) -> np.ndarray:
+    def _model_for(self, precision: str) -> Any:
+        """The float model, or its int8 copy (made on first use)."""
+        if precision != "int8":
+            return self.model
+        if self.quantized_model is None:
+            self.quantized_model = quantize_linear_layers(self.model)
+        return self.quantized_model
+
+    def _encode(self, texts: list[str], *, batch_size: int, precision: str, progress: bool) -> np.ndarray:
         output = np.zeros((len(texts), self.dimension), dtype=np.float32)
         bar = tqdm(total=len(texts), desc="prepare: embed", unit="chunk", disable=not progress or progress_disabled())
         window = batch_size * BATCHES_PER_WINDOW
-        with bar, torch.inference_mode(), autocast(self.device, bf16):
+        model = self._model_for(precision)
+        with bar, torch.inference_mode(), autocast(self.device, precision == "bf16"):
             for window_start in range(0, len(texts), window):
                 features = self._tokenize(texts[window_start:window_start + window])
                 for positions, batch in self._sorted_batches(features, batch_size):
-                    embeddings = self.model(batch)["sentence_embedding"].float()  # (batch, dim)
+                    embeddings = model(batch)["sentence_embedding"].float()  # (batch, dim)
                     embeddings = torch.nn.functional.normalize(embeddings, dim=-1)
                     output[window_start + positions] = embeddings.cpu().numpy()
                     bar.update(len(positions))

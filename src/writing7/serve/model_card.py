@@ -63,4 +63,13 @@ def model_card(matcher: Any, *, reports_dir: Path | None = None, index: Any = No
         "retrieval": _read_json(reports_dir / RETRIEVAL_FILE),
         "evaluation_report": str(reports_dir / EVALUATION_FILE),
         "index": {key: index.info.get(key) for key in ("books", "chunks", "dimension", "backend")} if index else None,
+        "precision": precision_summary(matcher.model),
     }
+
+
+def precision_summary(model: Any) -> dict[str, Any] | None:
+    """The precision asked for, the one the encoder runs now, and ``auto``'s check (None until its first encode)."""
+    plan = getattr(model, "precision_plan", None)
+    if plan is None:
+        return None
+    return {"requested": plan.requested, "running": plan.precision, "check_pending": plan.check_pending, "check_min_cosine": plan.check_cosine}

@@ -88,7 +88,8 @@ def run(cfg: IndexConfig, *, corpus: Path | Sequence[Path], model_dir: Path, out
         logger.info("index: skipped (current) %s", out)
         return Manifest.load(out)
     books = discover_corpora(corpus)
-    index = build_index(cfg, books, MatcherModel.load(model_dir), model_dir=model_dir, corpus=", ".join(str(folder) for folder in corpus))
+    model = MatcherModel.load(model_dir, precision=cfg.precision)
+    index = build_index(cfg, books, model, model_dir=model_dir, corpus=", ".join(str(folder) for folder in corpus))
     with atomic_directory(out) as temporary:
         index.save(temporary)
         stats = {key: index.info[key] for key in ("books", "chunks", "held_out", "dimension", "backend")}

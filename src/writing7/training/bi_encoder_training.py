@@ -149,7 +149,8 @@ def _train_matcher(
     if context.rank:  # dropout masks differ between ranks (weights are identical: DDP broadcasts rank 0's)
         torch.manual_seed(cfg.seed + context.rank)
     bf16 = use_bf16(cfg.precision, device)
-    matcher = MatcherModel(encoder, head, featurizer, info={}, device=str(device), precision=cfg.precision)
+    # validation encodes with the encoder being trained: float (never a quantized copy that training would leave stale)
+    matcher = MatcherModel(encoder, head, featurizer, info={}, device=str(device), precision="bf16" if bf16 else "fp32")
     validation = ValidationSet(matcher, validation_chunks, validation_pairs)
     task = TrainingTask(
         model=objective,
