@@ -10,8 +10,7 @@ import typer
 
 from writing7.cli import app
 from writing7.cli.common import user_errors
-from writing7.cli.inference_command import CONFIG, DEVICE, MODEL, _matcher
-from writing7.config.inference import InferenceConfig
+from writing7.cli.inference_command import CONFIG, DEVICE, MODEL, PRECISION, _inference_config, _matcher
 
 
 def format_attribution(result: dict[str, Any]) -> list[str]:
@@ -28,7 +27,7 @@ def format_attribution(result: dict[str, Any]) -> list[str]:
 def attribute(
     query: Path = typer.Argument(..., metavar="QUERY.txt", help="The text to attribute (Gutenberg boilerplate is stripped)."),
     candidates: Path = typer.Option(..., "--candidates", help="Folder of candidate authors: DIR/AUTHOR/*.txt, their known writings."),
-    model: Path = MODEL, config: Path = CONFIG, device: str = DEVICE,
+    model: Path = MODEL, config: Path = CONFIG, device: str = DEVICE, precision: str = PRECISION,
     top_k: int = typer.Option(None, "--top-k", min=1, help="Show only the best N candidates (probabilities stay over all of them)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON: {\"candidates\": [{\"author\", \"probability\", ...}], \"none_of_these\"}."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Where candidate profiles are cached (default $WRITING7_CACHE or ~/.cache/writing7)."),
@@ -37,10 +36,11 @@ def attribute(
     from writing7.inference.attribution import Attributor, default_cache_dir
     from writing7.user_text import read_candidate_folder, read_user_document
 
-    max_bytes = InferenceConfig.load(config).max_text_bytes
+    cfg = _inference_config(config, uncalibrated=False, precision=precision)
+    max_bytes = cfg.max_text_bytes
     text = read_user_document(query, max_bytes=max_bytes, what="query text")
     known = read_candidate_folder(candidates, max_bytes=max_bytes)  # every input checked before the (slow) model load
-    attributor = Attributor.load(_matcher(model, config, uncalibrated=False, device=device), cache_dir=cache_dir or default_cache_dir())
+    attributor = Attributor.load(_matcher(model, cfg, device=device), cache_dir=cache_dir or default_cache_dir())
     result = attributor.attribute(text, known, top_k=top_k)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
