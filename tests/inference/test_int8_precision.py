@@ -23,6 +23,12 @@ runner = CliRunner()
 CPU = torch.device("cpu")
 
 
+@pytest.fixture(autouse=True)
+def production_auto(monkeypatch):
+    """This file tests ``auto`` as it runs in production: int8 on a CPU without native bf16 (conftest makes it fp32)."""
+    monkeypatch.setattr(runtime, "AUTO_CPU_FALLBACK", "int8")
+
+
 @pytest.fixture(scope="module")
 def texts():
     return [chunk.text for chunk in fixture_chunks()[:24]]

@@ -37,7 +37,8 @@ def server(calibrated_matcher_dir):
     port = free_port()
     environment = {**os.environ, "WRITING7_API_KEY": "k3y", "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "writing7", "--quiet", "serve", "--model", str(calibrated_matcher_dir), "--port", str(port)],
+        [sys.executable, "-m", "writing7", "--quiet", "serve", "--model", str(calibrated_matcher_dir), "--port", str(port),
+         "--precision", "fp32"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
     )
     url = f"http://127.0.0.1:{port}"
@@ -54,13 +55,15 @@ def server(calibrated_matcher_dir):
 
 
 def test_a_real_server_answers_like_the_python_api(server, calibrated_matcher_dir, passages):
+    from writing7.config.inference import InferenceConfig
     from writing7.inference.matcher import Matcher
 
     body = {"text1": passages[0], "text2": passages[-1]}
     assert httpx.post(f"{server}/v1/score", json=body, timeout=30).status_code == 401
     response = httpx.post(f"{server}/v1/score", json=body, headers={"Authorization": "Bearer k3y"}, timeout=30)
     assert response.status_code == 200
-    served, local = response.json(), Matcher.load(calibrated_matcher_dir).score(passages[0], passages[-1])
+    # one explicit precision on both sides: `auto` resolves per process and per CPU (int8 where bf16 is not native)
+    served, local = response.json(), Matcher.load(calibrated_matcher_dir, config=InferenceConfig(precision="fp32")).score(passages[0], passages[-1])
     assert served.keys() == local.keys()
     for key, value in local.items():  # another process: BLAS and sparse sums may differ in the last bits
         assert served[key] == (pytest.approx(value, abs=1e-9) if isinstance(value, float) else value), key

@@ -78,6 +78,11 @@ def cpu_has_vnni() -> bool:
     return bool(torch.cpu._is_vnni_supported())
 
 
+# What ``auto`` runs on a CPU without native bf16 (read at call time; the test suite sets "fp32" so that its exact
+# equality tests do not depend on the CPU: int8's per-batch activation scales move a text's embedding with its batch).
+AUTO_CPU_FALLBACK = "int8"
+
+
 def resolve_precision(precision: str, device: torch.device, *, bf16_native: bool | None = None) -> str:
     """The path an inference ``precision`` setting runs on ``device``: ``fp32``, ``bf16`` or ``int8``.
 
@@ -94,7 +99,7 @@ def resolve_precision(precision: str, device: torch.device, *, bf16_native: bool
         return precision
     if native_bf16(device) if bf16_native is None else bf16_native:
         return "bf16"
-    return "int8" if device.type == "cpu" else "fp32"
+    return AUTO_CPU_FALLBACK if device.type == "cpu" else "fp32"
 
 
 def int8_weight_range(vnni: bool | None = None) -> tuple[int, int]:
