@@ -9,54 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tiny_pipeline_config import tiny_config
 from writing7.cli import app
 from writing7.stages.pipeline import STAGES, select_stages
 
 runner = CliRunner()
-
-
-def tiny_config(path: Path, *, tiny_bert: Path, tiny_sentence_transformer: Path) -> Path:
-    path.write_text(f"""
-[prepare]
-embed_model = "{tiny_sentence_transformer}"
-max_chunks_per_book = 12
-num_chunks_for_embed = 4
-n_positive_per_book = 3
-n_negative_per_book = 4
-n_same_author_per_book = 2
-num_hard_negative_books = 3
-train_ratio = 0.6
-val_ratio = 0.2
-workers = 1
-device = "cpu"
-
-[train]
-base_model = "{tiny_bert}"
-max_seq_length = 64
-authors_per_batch = 3
-books_per_author = 2
-chunks_per_book = 2
-max_steps = 4
-eval_steps = 0
-save_steps = 0
-hashing_features = 4096
-pair_head_hidden = 16
-precision = "fp32"
-device = "cpu"
-threads = 1
-
-[evaluate]
-base_model = "{tiny_sentence_transformer}"
-plots = false
-
-[index]
-max_chunks_per_book = 6
-held_out_per_book = 1
-
-[inference]
-max_chunks_per_document = 4
-""")
-    return path
 
 
 @pytest.fixture(scope="module")
