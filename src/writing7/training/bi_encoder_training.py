@@ -1,9 +1,11 @@
-"""Build and train the matcher (bi-encoder + pair head + style features) from pair-dataset splits."""
+"""Build and train the matcher (bi-encoder + pair head + style features) from pair-dataset splits.
+
+``cfg`` is any object with the ``[train]`` fields (:mod:`writing7.training.process` says why not the config class).
+"""
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,11 +13,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from writing7.config.train import TrainConfig
 from writing7.models.bi_encoder import BiEncoder
 from writing7.models.matcher import MatcherModel
 from writing7.models.pair_head import PairHead
-from writing7.models.runtime import configure_cuda, resolve_device, use_bf16
+from writing7.models.runtime import resolve_device, use_bf16
 from writing7.models.style_features import StyleFeatureSettings, StyleFeaturizer, TextFeatures, pair_feature_tensor
 from writing7.training.batches import ContrastiveBatches, DistillPairs
 from writing7.training.data import ChunkTable, PairTable, tables_from_split
@@ -24,16 +25,11 @@ from writing7.training.evaluation import ValidationSet, sample_pairs
 from writing7.training.head_fit import fit_linear_head, partition_by_author, summarise_weights
 from writing7.training.loop import LoopSettings, TrainingTask, run_training
 from writing7.training.objective import ContrastiveObjective, LossWeights
+from writing7.training.process import configure_process
 from writing7.training.sampler import BookBatchSampler
 
 logger = logging.getLogger(__name__)
 SCALING_PAIRS = 20000  # training pairs whose classical features set the pair head's standardisation
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def parameter_groups(objective: ContrastiveObjective, *, body_learning_rate: float, head_learning_rate: float, weight_decay: float) -> list[dict[str, Any]]:
@@ -52,7 +48,7 @@ def parameter_groups(objective: ContrastiveObjective, *, body_learning_rate: flo
     ]
 
 
-def build_parts(cfg: TrainConfig, chunks: ChunkTable, pairs: PairTable) -> tuple[BiEncoder, PairHead, StyleFeaturizer | None, TextFeatures | None]:
+def build_parts(cfg: Any, chunks: ChunkTable, pairs: PairTable) -> tuple[BiEncoder, PairHead, StyleFeaturizer | None, TextFeatures | None]:
     """A fresh encoder, a pair head standardised on training pairs, and the fitted style features."""
     encoder = BiEncoder.from_base(
         cfg.base_model, max_seq_length=cfg.max_seq_length, projection_dim=cfg.projection_dim, projection_layers=cfg.projection_layers,
@@ -74,7 +70,7 @@ def build_parts(cfg: TrainConfig, chunks: ChunkTable, pairs: PairTable) -> tuple
     return encoder, head, featurizer, features
 
 
-def refit_head(matcher: MatcherModel, cfg: TrainConfig, head_fit_split: dict[str, list], encoder_authors: list[str]) -> dict[str, Any]:
+def refit_head(matcher: MatcherModel, cfg: Any, head_fit_split: dict[str, list], encoder_authors: list[str]) -> dict[str, Any]:
     """Replace ``matcher.head`` by a linear head fitted on the held-out training authors; the fit's report."""
     head_chunks, head_pairs = tables_from_split(head_fit_split)
     held_out = len((set(head_fit_split["author1"]) | set(head_fit_split["author2"])) - set(encoder_authors))
@@ -88,7 +84,7 @@ def refit_head(matcher: MatcherModel, cfg: TrainConfig, head_fit_split: dict[str
 
 
 def train_matcher(
-    cfg: TrainConfig, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
+    cfg: Any, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
     teacher_logits: np.ndarray | None = None, progress: bool = False, should_stop: Callable[[int], bool] | None = None,
     distributed: DistributedContext | None = None,
 ) -> tuple[MatcherModel, dict[str, Any]]:
@@ -111,13 +107,10 @@ def train_matcher(
 
 
 def _train_matcher(
-    cfg: TrainConfig, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
+    cfg: Any, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
     teacher_logits: np.ndarray | None, progress: bool, should_stop: Callable[[int], bool] | None, context: DistributedContext, device: torch.device,
 ) -> tuple[MatcherModel, dict[str, Any]]:
-    configure_cuda(cfg.tf32)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    seed_everything(cfg.seed)
+    configure_process(tf32=cfg.tf32, threads=cfg.threads, seed=cfg.seed)
     encoder_split, head_fit_split = partition_by_author(train_split, cfg.head_fit_author_ratio, cfg.seed)
     chunks, pairs = tables_from_split(encoder_split)
     validation_chunks, validation_pairs = tables_from_split(validation_split)

@@ -1,4 +1,7 @@
-"""Train the cross-encoder teacher on the same training pairs (class-balanced BCE on the same-book label)."""
+"""Train the cross-encoder teacher on the same training pairs (class-balanced BCE on the same-book label).
+
+``cfg`` is any object with the ``[teacher]`` fields (:mod:`writing7.training.process` says why not the config class).
+"""
 
 from __future__ import annotations
 
@@ -11,15 +14,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from writing7.config.train import TeacherConfig
 from writing7.losses.pair_bce import PairBCELoss
 from writing7.models.cross_encoder import CrossEncoderTeacher
-from writing7.models.runtime import configure_cuda, resolve_device, use_bf16
+from writing7.models.runtime import resolve_device, use_bf16
 from writing7.training.batches import TeacherBatches
-from writing7.training.bi_encoder_training import seed_everything
 from writing7.training.data import ChunkTable, PairTable, tables_from_split
 from writing7.training.evaluation import sample_pairs, task_aucs
 from writing7.training.loop import LoopSettings, TrainingTask, run_training
+from writing7.training.process import configure_process
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +49,11 @@ def teacher_pair_logits(teacher: CrossEncoderTeacher, chunks: ChunkTable, pairs:
 
 
 def train_teacher(
-    cfg: TeacherConfig, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
+    cfg: Any, train_split: Any, validation_split: Any, *, checkpoint_dir: Path, log_path: Path, fingerprint: str,
     progress: bool = False, should_stop: Callable[[int], bool] | None = None,
 ) -> tuple[CrossEncoderTeacher, dict[str, Any]]:
     device = resolve_device(cfg.device)
-    configure_cuda(cfg.tf32)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    seed_everything(cfg.seed)
+    configure_process(tf32=cfg.tf32, threads=cfg.threads, seed=cfg.seed)
     chunks, pairs = tables_from_split(train_split)
     validation_chunks, validation_pairs = tables_from_split(validation_split)
     validation_pairs = sample_pairs(validation_pairs, cfg.eval_max_pairs, cfg.seed)
