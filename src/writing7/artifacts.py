@@ -147,6 +147,26 @@ def require_input(path: Path, *, stage: str, what: str) -> Path:
     return Path(path)
 
 
+def read_versioned_json(path: Path, *, format: str, version: int, missing: str, fix: str,
+                        missing_error: type[Exception] = FileNotFoundError) -> dict[str, Any]:
+    """The JSON object a Writing7 file holds, after the three checks every such load makes.
+
+    Absent -> ``missing_error("{path} not found: {missing}")``; not JSON -> ``ValueError("{path} is damaged
+    (...): {fix}")``; another ``format`` or ``version`` -> ``ValueError("{path} was written by another Writing7
+    version: {fix}")``. ``fix`` names the command that rewrites the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise missing_error(f"{path} not found: {missing}")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is damaged ({error}): {fix}") from None
+    if not isinstance(payload, dict) or payload.get("format") != format or payload.get("version") != version:
+        raise ValueError(f"{path} was written by another Writing7 version: {fix}")
+    return payload
+
+
 # -- hashing -------------------------------------------------------------------------------
 def iter_files(root: Path, *, exclude: Iterable[str] = (MANIFEST_NAME, *MODEL_SIDECAR_FILES)) -> list[Path]:
     """Regular files under ``root`` (or ``[root]`` for a file), sorted, skipping files and folders named in ``exclude`` (not for a file root)."""
@@ -356,19 +376,17 @@ class Manifest:
 
     @classmethod
     def load(cls, directory: Path) -> Manifest | None:
-        path = Path(directory) / MANIFEST_NAME
-        if not path.is_file():
-            return None
+        """The ``manifest.json`` of a stage output folder, or ``None`` when absent or damaged."""
+        return cls.read(Path(directory) / MANIFEST_NAME)
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest | None:
+        """The manifest saved at ``path`` (any file name), or ``None`` when absent or damaged."""
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
+            payload = json.loads(Path(path).read_text(encoding="utf-8"))
             return cls(**{f.name: payload[f.name] for f in dataclasses.fields(cls) if f.name in payload})
-        except (json.JSONDecodeError, TypeError, KeyError):
-            return None  # a damaged manifest means "not current", never a crash
-
-
-def hash_inputs(inputs: dict[str, Path]) -> dict[str, str]:
-    """Hash each named input (file or directory)."""
-    return {name: hash_tree(path) for name, path in inputs.items()}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, KeyError):
+            return None  # no or damaged manifest means "not current", never a crash
 
 
 def is_current(output_dir: Path, *, stage: str, config: dict[str, Any], inputs: dict[str, str]) -> bool:
@@ -394,16 +412,7 @@ def files_current(manifest_path: Path, *, stage: str, config: dict[str, Any], in
 
 def read_manifest(path: Path) -> Manifest | None:
     """The manifest saved at ``path`` (any file name), or ``None`` when absent or damaged."""
-    path = Path(path)
-    return Manifest.load(path.parent) if path.name == MANIFEST_NAME else _manifest_from_file(path)
-
-
-def _manifest_from_file(path: Path) -> Manifest | None:
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        return Manifest(**{f.name: payload[f.name] for f in dataclasses.fields(Manifest) if f.name in payload})
-    except (OSError, json.JSONDecodeError, TypeError, KeyError):
-        return None  # no or damaged manifest means "not current", never a crash
+    return Manifest.read(path)
 
 
 def finish_files(manifest_path: Path, *, stage: str, config: dict[str, Any], inputs: dict[str, str], outputs: Iterable[Path], stats: dict[str, Any]) -> Manifest:

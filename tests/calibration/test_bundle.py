@@ -72,7 +72,7 @@ def test_decide_single_and_batch() -> None:
 
 
 def test_missing_files_name_the_calibrate_stage(tmp_path: Path) -> None:
-    with pytest.raises(MissingInputError, match=r"calibration.json not found .*run `writing7 calibrate` first"):
+    with pytest.raises(MissingInputError, match=r"calibration.json not found: run `writing7 calibrate` first"):
         MatcherCalibration.load(tmp_path)
     _calibration().save(tmp_path)
     (tmp_path / STYLE_CALIBRATION_FILE).unlink()
@@ -87,7 +87,7 @@ def test_a_foreign_or_damaged_file_asks_for_recalibration(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="writing7 calibrate --force"):
         MatcherCalibration.load(tmp_path)
     (tmp_path / CALIBRATION_FILE).write_text("{not json")
-    with pytest.raises(ValueError, match="not valid JSON"):
+    with pytest.raises(ValueError, match=r"calibration.json is damaged \(.*\): re-run `writing7 calibrate --force`"):
         MatcherCalibration.load(tmp_path)
 
 

@@ -29,13 +29,12 @@ Use::
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from writing7.artifacts import MissingInputError, atomic_write_json
+from writing7.artifacts import MissingInputError, atomic_write_json, read_versioned_json
 from writing7.calibration.platt import PlattCalibrator
 from writing7.calibration.style_map import StyleCalibrator
 from writing7.calibration.temperature import TemperatureCalibrator
@@ -170,15 +169,5 @@ class MatcherCalibration:
 
 
 def _read(path: Path, expected_format: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise MissingInputError(f"{path.name} not found in {path.parent}: run `writing7 calibrate` first")
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}): re-run `writing7 calibrate --force`") from error
-    if payload.get("format") != expected_format or payload.get("version") != FORMAT_VERSION:
-        raise ValueError(
-            f"{path} has format {payload.get('format')!r} version {payload.get('version')!r}, expected {expected_format!r} "
-            f"version {FORMAT_VERSION}: re-run `writing7 calibrate --force`"
-        )
-    return payload
+    return read_versioned_json(path, format=expected_format, version=FORMAT_VERSION, missing="run `writing7 calibrate` first",
+                               fix="re-run `writing7 calibrate --force`", missing_error=MissingInputError)

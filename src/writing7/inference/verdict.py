@@ -21,7 +21,6 @@ Each band also has a PAN decision threshold and abstention band (:class:`Thresho
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from writing7.artifacts import atomic_write_json
+from writing7.artifacts import atomic_write_json, read_versioned_json
 from writing7.calibration.fused import FusedLogisticCalibrator
 from writing7.calibration.scoring import unique_texts
 from writing7.calibration.threshold import ThresholdCalibrator
@@ -249,13 +248,9 @@ class Verdict:
     @classmethod
     def load(cls, model_dir: Path) -> Verdict:
         path = Path(model_dir) / VERDICT_FILE
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: run `writing7 calibrate` to fit the verdict (or pass --uncalibrated)")
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path} is damaged ({error}): run `writing7 calibrate --force`") from None
-        if payload.get("format") != FORMAT or payload.get("version") != VERSION or tuple(payload.get("features", ())) != FEATURE_NAMES:
+        payload = read_versioned_json(path, format=FORMAT, version=VERSION, fix="run `writing7 calibrate --force`",
+                                      missing="run `writing7 calibrate` to fit the verdict (or pass --uncalibrated)")
+        if tuple(payload.get("features", ())) != FEATURE_NAMES:
             raise ValueError(f"{path} was written by another Writing7 version: run `writing7 calibrate --force`")
         heads = {task: {band: BandHead.from_dict(head) for band, head in bands.items()} for task, bands in payload["heads"].items()}
         return cls(ChunkingSettings(**payload["settings"]), TextProfiler.load(Path(model_dir) / PROFILE_DIRECTORY), heads, payload.get("fit", {}))
