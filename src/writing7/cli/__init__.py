@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import logging
 
 import typer
 
@@ -19,8 +18,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# Each module registers its commands on `app` when imported; a module that does not exist yet is skipped
-# so that stages can land one at a time.
+# Each module registers its commands on `app` when imported. Every one must import: a broken module fails the
+# whole CLI loudly, with its traceback, rather than silently dropping its commands.
 COMMAND_MODULES = (
     "standardize", "ingest", "prepare", "train", "calibrate", "evaluate",
     "inference", "attribution", "serve", "bench_style", "pipeline", "config",
@@ -47,12 +46,7 @@ def root(
 
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
-        try:
-            importlib.import_module(f"writing7.cli.{name}_command")
-        except ModuleNotFoundError as error:
-            if error.name != f"writing7.cli.{name}_command":
-                raise
-            logging.getLogger(__name__).debug("command module %s not present", name)
+        importlib.import_module(f"writing7.cli.{name}_command")
 
 
 _register_commands()
