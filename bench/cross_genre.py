@@ -95,7 +95,7 @@ def main() -> None:
     from writing7.models.matcher import MatcherModel
     from writing7.prepare.length_pairs import length_pairs, nearest_other_author_books
     from writing7.stages.evaluate_lengths import SplitScores, base_cosines
-    from writing7.stages.length_suite import EXCERPTS_PER_BOOK, base_encoder, book_centroids, fill_books, split_books
+    from writing7.length_suite import EXCERPTS_PER_BOOK, base_encoder, book_centroids, fill_books, split_books
 
     layout = ArtifactLayout(args.artifacts)
     seen = set(split_books(layout.processed, "train").values())  # the encoder's training authors never take part

@@ -86,7 +86,7 @@ def fixture_index_dir(tmp_path_factory: pytest.TempPathFactory, calibrated_match
 
     out = tmp_path_factory.mktemp("index") / "index"
     run(IndexConfig(chunk_size=4, overlap=4, max_chunks_per_book=8, held_out_per_book=2), corpus=FIXTURE_CORPUS,
-        model_dir=calibrated_matcher_dir, out=out)
+        model_dir=calibrated_matcher_dir, output=out)
     return out
 
 

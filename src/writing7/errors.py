@@ -15,3 +15,8 @@ from __future__ import annotations
 
 class UserFacingError(RuntimeError):
     """A failure the user can fix, with a one-line message that names what went wrong and the fix."""
+
+
+class TrainingStoppedError(UserFacingError):
+    """A training run stopped before ``max_steps`` (asked to stop, or interrupted between checkpoints): its checkpoint
+    stays, and the message says which command resumes it. Not a bug: shown as one ``error:`` line."""

@@ -92,7 +92,7 @@ def dead_pid() -> int:
 def written_run(tmp_path: Path, fixture_corpus: Path) -> ArtifactLayout:
     """An artifacts folder written by Writing7 (standardize, a model, a checkpoint, evaluation reports)."""
     layout = ArtifactLayout(tmp_path / "artifacts")
-    standardize.run(StandardizeConfig(workers=1), source=fixture_corpus, output=layout.clean)
+    standardize.run(StandardizeConfig(workers=1), corpus=fixture_corpus, output=layout.clean)
     write_model(layout)
     write_checkpoint(layout)
     (layout.bi_encoder.parent / "training_log.jsonl").write_text('{"step": 1}\n')

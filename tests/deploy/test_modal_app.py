@@ -110,6 +110,7 @@ def test_modal_app_imports_offline_and_defines_every_entry_point(tmp_path):
     assert not (tmp_path / ".modal.toml").exists()  # nothing was looked up or written for an account
     for name in FUNCTIONS:
         assert isinstance(getattr(modal_app, name), modal.Function), name
+    assert set(FUNCTIONS) <= set(modal_app.app.registered_functions)  # one body registered twice keeps both names
     for name in ENTRYPOINTS:
         assert callable(getattr(modal_app, name)) and not isinstance(getattr(modal_app, name), modal.Function), name
 

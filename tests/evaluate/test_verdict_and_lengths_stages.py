@@ -13,7 +13,7 @@ from writing7.config.calibrate import CalibrateConfig
 from writing7.config.evaluate import EvaluateConfig
 from writing7.inference.verdict import FEATURE_NAMES, VERDICT_FILE, Verdict
 from writing7.stages import evaluate_lengths, verdict
-from writing7.stages.verdict import FIT_FEATURES_FILE, load_fit_features
+from writing7.length_suite import FIT_FEATURES_FILE, load_fit_features
 
 CONFIG = CalibrateConfig(verdict_pairs_per_kind=40)
 

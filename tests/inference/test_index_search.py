@@ -10,7 +10,8 @@ from writing7.config.index import IndexConfig, SearchConfig
 from writing7.inference.index import BookIndex
 from writing7.inference.matcher import Matcher
 from writing7.inference.search import Searcher, evaluate_retrieval
-from writing7.stages.index import retrieval_report, run
+from writing7.stages.index import run
+from writing7.stages.retrieval import retrieval_report
 
 SMALL = IndexConfig(chunk_size=4, overlap=4, max_chunks_per_book=8, held_out_per_book=2)
 
@@ -55,13 +56,14 @@ def test_held_out_queries_share_no_sentence_with_indexed_chunks(index):
 def test_stage_writes_a_manifest_and_skips_when_current(tmp_path, calibrated_matcher_dir, fixture_index_dir):
     manifest = Manifest.load(fixture_index_dir)
     assert manifest.stage == "index" and manifest.stats["books"] == 18
-    again = run(SMALL, corpus=FIXTURE_CORPUS, model_dir=calibrated_matcher_dir, out=fixture_index_dir)
-    assert again.created == manifest.created  # skipped: the same manifest comes back
+    again = run(SMALL, corpus=FIXTURE_CORPUS, model_dir=calibrated_matcher_dir, output=fixture_index_dir)
+    assert not again.ran and again.manifest.created == manifest.created  # skipped: the same manifest comes back
+    assert again.summary == "18 books, " + f"{manifest.stats['chunks']} chunks, {manifest.stats['held_out']} held-out queries"
 
 
 def test_missing_corpus_names_the_ingest_stage(tmp_path, calibrated_matcher_dir):
     with pytest.raises(FileNotFoundError, match=r"run `writing7 ingest` first"):
-        run(SMALL, corpus=tmp_path / "absent", model_dir=calibrated_matcher_dir, out=tmp_path / "index")
+        run(SMALL, corpus=tmp_path / "absent", model_dir=calibrated_matcher_dir, output=tmp_path / "index")
 
 
 def test_an_indexed_passage_finds_its_own_book_first(index, matcher):
@@ -126,12 +128,16 @@ def test_retrieval_evaluation_reports_recall_and_mrr(fixture_index_dir, index, m
 
 
 def test_evaluate_retrieval_writes_the_report(tmp_path, fixture_index_dir):
-    from writing7.stages.evaluate import run_retrieval
+    from writing7.config.index import SearchConfig
+    from writing7.stages import retrieval
 
     shutil.copytree(fixture_index_dir, tmp_path / "index")
-    report = run_retrieval(artifacts=tmp_path)
-    assert json.loads((tmp_path / "reports" / "retrieval.json").read_text()) == report
+    result = retrieval.run(SearchConfig(), artifacts=tmp_path)
+    report = result.stats
+    assert result.ran and json.loads((tmp_path / "reports" / "retrieval.json").read_text()) == report
     assert {"recall@1", "recall@10", "mrr"} <= set(report)
+    again = retrieval.run(SearchConfig(), artifacts=tmp_path)  # a manifest now: an unchanged index is not searched again
+    assert not again.ran and again.stats == report and "Recall@1" in again.summary
 
 
 def test_index_built_with_another_embedding_size_is_refused(index, matcher):

@@ -62,7 +62,7 @@ def test_output_that_is_a_directory_is_refused(tmp_path: Path, pairs: Path):
 
 def test_the_library_refuses_first_thing(tmp_path: Path, pairs: Path):
     with pytest.raises(ValueError, match="is the input file"):
-        run(None, input_path=pairs, output_path=pairs)  # no matcher needed: nothing is scored
+        run(None, input_path=pairs, output=pairs)  # no matcher needed: nothing is scored
     assert pairs.read_text(encoding="utf-8") == PAIRS
 
 

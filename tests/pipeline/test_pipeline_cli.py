@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tiny_pipeline_config import tiny_config
 from writing7.cli import app
-from writing7.stages.pipeline import STAGES, select_stages
+from writing7.stages.pipeline import select_stages
 
 runner = CliRunner()
 
@@ -26,16 +26,29 @@ def pipeline_run(tmp_path_factory, tiny_bert, tiny_sentence_transformer, fixture
     return root, first, second
 
 
-def _statuses(output: str) -> dict[str, str]:
+# Each pipeline step reports every stage it runs: calibrate is three, evaluate two.
+REPORTED_STAGES = ("standardize", "prepare", "train-teacher", "train", "calibrate", "calibrate-verdict", "calibrate-attribution",
+                   "evaluate", "evaluate-lengths", "index")
+
+
+def _rows(output: str) -> dict[str, list[str]]:
     rows = [line.split("|") for line in output.splitlines() if line.startswith("| ") and not line.startswith("| stage")]
-    return {cells[1].strip(): cells[2].strip() for cells in rows}
+    return {cells[1].strip(): [cell.strip() for cell in cells[2:-1]] for cells in rows}
+
+
+def _statuses(output: str) -> dict[str, str]:
+    return {stage: cells[0] for stage, cells in _rows(output).items()}
 
 
 def test_first_run_runs_every_stage(pipeline_run):
     root, first, _ = pipeline_run
     assert first.exit_code == 0, first.output
     statuses = _statuses(first.stdout)
-    assert statuses == {stage: ("not needed" if stage == "train-teacher" else "ran") for stage in STAGES}
+    assert statuses == {stage: ("not needed" if stage == "train-teacher" else "ran") for stage in REPORTED_STAGES}
+    summaries = {stage: cells[2] for stage, cells in _rows(first.stdout).items()}
+    assert summaries["train-teacher"] == "not needed: distillation off"
+    assert all(summaries[stage] for stage in REPORTED_STAGES), summaries  # each stage's own line, never blank
+    assert summaries["calibrate-verdict"].startswith("verdict AUC by band: book ")
     artifacts = root / "artifacts"
     for path in ("data/clean/manifest.json", "data/processed/manifest.json", "models/book_matcher_contrastive/final/calibration.json",
                  "reports/evaluation.json", "index/manifest.json"):
@@ -46,7 +59,9 @@ def test_second_run_skips_every_stage(pipeline_run):
     _, _, second = pipeline_run
     assert second.exit_code == 0, second.output
     statuses = _statuses(second.stdout)
-    assert statuses == {stage: ("not needed" if stage == "train-teacher" else "skipped") for stage in STAGES}
+    assert statuses == {stage: ("not needed" if stage == "train-teacher" else "skipped") for stage in REPORTED_STAGES}
+    # a skipped stage still reports its summary, read from its manifest
+    assert {stage: cells[2] for stage, cells in _rows(second.stdout).items()} == {stage: cells[2] for stage, cells in _rows(pipeline_run[1].stdout).items()}
 
 
 def test_clean_deletes_everything_a_real_run_wrote(pipeline_run, tmp_path):
@@ -65,6 +80,20 @@ def test_demo_prints_scored_pairs_and_the_evaluation_table(pipeline_run):
     assert "== same book:" in result.stdout and "== different authors:" in result.stdout
     assert "p_same_book=" in result.stdout and "style_similarity=" in result.stdout
     assert json.loads((root / "artifacts" / "reports" / "evaluation.json").read_text())
+
+
+def test_a_step_reports_each_stage_it_runs_truthfully(pipeline_run, tmp_path, fixture_corpus_source):
+    """calibrate when only the verdict is stale: calibrate skipped, the verdict ran (the timestamps once said "skipped")."""
+    from writing7.stages.pipeline import PipelineRequest, run_pipeline
+
+    root = pipeline_run[0]
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(root / "artifacts", artifacts)  # a copy: the other tests read the run's artifacts
+    (artifacts / "models" / "book_matcher_contrastive" / "final" / "verdict_manifest.json").unlink()
+    request = PipelineRequest(corpus=(fixture_corpus_source,), artifacts=artifacts, config_file=root / "w7.toml")
+    outcomes = run_pipeline(request, ["calibrate"])
+    assert [outcome.stage for outcome in outcomes] == ["calibrate", "calibrate-verdict", "calibrate-attribution"]
+    assert [outcome.status for outcome in outcomes[:2]] == ["skipped", "ran"]
 
 
 def test_stage_selection_and_its_errors():

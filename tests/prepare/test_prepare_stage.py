@@ -78,11 +78,12 @@ def test_skip_when_current_and_force(prepared, small_config, fixture_corpus, tmp
     artifacts = shutil.copytree(prepared, tmp_path / "artifacts")
     created = manifest(artifacts)["created"]
     with caplog.at_level(logging.INFO, logger="writing7.stages.prepare"):
-        assert run(small_config(), corpus=fixture_corpus, artifacts=artifacts).created == created
+        skipped = run(small_config(), corpus=fixture_corpus, artifacts=artifacts)
+    assert not skipped.ran and skipped.manifest.created == created and skipped.summary.startswith("train ")
     assert "skipped (current)" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="writing7.stages.prepare"):
-        run(small_config(), corpus=fixture_corpus, artifacts=artifacts, force=True)
+        assert run(small_config(), corpus=fixture_corpus, artifacts=artifacts, force=True).ran
     assert "skipped (current)" not in caplog.text and "train" in caplog.text
     # a changed book makes the output stale
     (fixture_corpus / "grey-zane" / "desert-gold.txt").write_bytes(b"changed")

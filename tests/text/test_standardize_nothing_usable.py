@@ -23,7 +23,7 @@ def rejected_books(root: Path) -> Path:
 def test_no_manifest_no_report_no_folder(tmp_path: Path):
     source, output = rejected_books(tmp_path / "src"), tmp_path / "artifacts" / "data" / "clean"
     with pytest.raises(ValueError, match=r"^no usable book in .*src: all 3 skipped \(empty file: 2, binary file: 1\); nothing written to") as error:
-        run(StandardizeConfig(workers=1), source=source, output=output)
+        run(StandardizeConfig(workers=1), corpus=source, output=output)
     assert "\n" not in str(error.value)
     assert not (tmp_path / "artifacts").exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["src"]
@@ -31,10 +31,10 @@ def test_no_manifest_no_report_no_folder(tmp_path: Path):
 
 def test_a_previous_good_output_is_left_as_it_was(tmp_path: Path, fixture_corpus: Path):
     output = tmp_path / "clean"
-    run(StandardizeConfig(workers=1), source=fixture_corpus, output=output)
+    run(StandardizeConfig(workers=1), corpus=fixture_corpus, output=output)
     before = {path.relative_to(output).as_posix(): path.read_bytes() for path in output.rglob("*") if path.is_file()}
     with pytest.raises(ValueError, match="no usable book"):
-        run(StandardizeConfig(workers=1), source=rejected_books(tmp_path / "bad"), output=output, force=True)
+        run(StandardizeConfig(workers=1), corpus=rejected_books(tmp_path / "bad"), output=output, force=True)
     assert {path.relative_to(output).as_posix(): path.read_bytes() for path in output.rglob("*") if path.is_file()} == before
     assert json.loads((output / "manifest.json").read_text())["stats"]["books_written"] == 18
 
@@ -47,7 +47,7 @@ def test_several_source_folders_are_standardized_into_one_output(tmp_path: Path,
         target.parent.mkdir(parents=True, exist_ok=True)
         (fixture_corpus / author).rename(target)
     output = tmp_path / "clean"
-    manifest = run(StandardizeConfig(workers=1), source=(first, second), output=output)
+    manifest = run(StandardizeConfig(workers=1), corpus=(first, second), output=output).manifest
     assert manifest.stats["books_written"] == 18 and set(manifest.inputs) == {"source", "source 2"}
     assert sorted(path.name for path in output.iterdir() if path.is_dir()) == authors
     sources = {entry["source"] for entry in json.loads((output / "standardize_report.json").read_text())["books"]}

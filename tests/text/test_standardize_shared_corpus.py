@@ -17,7 +17,7 @@ FORBIDDEN = re.compile(
 
 @pytest.mark.slow
 def test_every_shared_corpus_book_is_clean(shared_corpus, tmp_path):
-    stats = run(StandardizeConfig(workers=2), source=shared_corpus, output=tmp_path / "clean").stats
+    stats = run(StandardizeConfig(workers=2), corpus=shared_corpus, output=tmp_path / "clean").stats
     books = sorted((tmp_path / "clean").rglob("*.txt"))
     assert stats["books_found"] == stats["books_written"] == len(books) == 243
     report = (tmp_path / "clean" / "standardize_report.json").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from writing7.cli import app
-from writing7.cli.common import user_errors
+from writing7.cli.common import ARTIFACTS, user_errors
 from writing7.cli.inference_command import CONFIG, DEVICE, MODEL, PRECISION, _inference_config, _matcher
 
 
@@ -53,7 +53,7 @@ def attribute(
 @user_errors
 def calibrate_attribution(
     corpus: list[Path] = typer.Option(..., "--corpus", help="The corpus the pair dataset was prepared from (AUTHOR/TITLE.txt; every folder given to prepare)."),
-    artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts)."),
+    artifacts: Path = ARTIFACTS,
     config: Path = typer.Option(None, "--config", help="TOML file with an [attribution] table."),
     force: bool = typer.Option(False, "--force", help="Recompute even when current."),
     device: str = DEVICE,

@@ -8,7 +8,7 @@ import typer
 
 from writing7.artifacts import ArtifactLayout
 from writing7.cli import app
-from writing7.cli.common import user_errors
+from writing7.cli.common import ARTIFACTS, user_errors
 
 
 @app.command("calibrate")
@@ -18,7 +18,7 @@ def calibrate(
                                       "given to prepare): the verdict reads whole books."),
     fit_corpus: list[Path] = typer.Option(None, "--fit-corpus", help="More books by authors outside the pair dataset to fit the "
                                                                       "verdict on (repeatable); never used for the test split."),
-    artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts)."),
+    artifacts: Path = ARTIFACTS,
     config: Path = typer.Option(None, "--config", help="TOML file with a [calibrate] table."),
     target_metric: str = typer.Option(None, "--target-metric", help="Threshold maximises: accuracy, f1, c_at_1 or overall."),
     style_dev: Path = typer.Option(None, "--style-dev", help="Labelled JSONL (text1, text2, label = same author) for the style map."),

@@ -27,6 +27,8 @@ USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, N
 CLICK_OUTCOMES: tuple[type[BaseException], ...] = (
     typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.exceptions.ClickException,
 )
+# The artifacts root option of the stage commands (`pipeline`, `clean` and `demo` also take it from the environment).
+ARTIFACTS = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts).")
 BUG_HINT = "this is a bug in Writing7: please report it with the traceback above"
 OUT_OF_MEMORY_HINT = ("out of memory (traceback above): lower the batch size (--batch-size, or batch_size in the --config file) "
                       "and run again, or use a device with more memory")

@@ -8,13 +8,13 @@ import typer
 
 from writing7.artifacts import ArtifactLayout
 from writing7.cli import app
-from writing7.cli.common import user_errors
+from writing7.cli.common import ARTIFACTS, user_errors
 
 
 @app.command("evaluate")
 @user_errors
 def evaluate(
-    artifacts: Path = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts)."),
+    artifacts: Path = ARTIFACTS,
     config: Path = typer.Option(None, "--config", help="TOML file with an [evaluate] table."),
     pairs: Path = typer.Option(None, "--pairs", help="PAN-format pairs JSONL ({\"id\", \"pair\": [t1, t2]}) instead of the test split."),
     truth: Path = typer.Option(None, "--truth", help="PAN-format truth JSONL ({\"id\", \"same\": bool}) for --pairs."),
@@ -35,9 +35,9 @@ def evaluate(
     cfg = EvaluateConfig.load(config, pairs=str(pairs) if pairs else None, truth=str(truth) if truth else None,
                               max_pairs=max_pairs, plots=False if no_plots else None)
     layout = ArtifactLayout.from_env(artifacts)
-    manifest = run(cfg, artifacts=layout.root, force=force)
-    typer.echo(f"evaluated {manifest.stats['source']}")
-    typer.echo(compact_text_table(manifest.stats["summary"]))
+    result = run(cfg, artifacts=layout.root, force=force)
+    typer.echo(f"evaluated {result.stats['source']}")
+    typer.echo(compact_text_table(result.stats["summary"]))
     typer.echo(f"report: {layout.reports / REPORT_JSON}")
     if corpus:
         from writing7.stages import evaluate_lengths
@@ -48,9 +48,10 @@ def evaluate(
                 typer.echo(f"{length:>5} words {task:6s} AUC " + "  ".join(f"{name} {value:.3f}" for name, value in systems.items()))
         typer.echo(f"report: {layout.reports / evaluate_lengths.REPORT_MARKDOWN}")
     if retrieval:
-        from writing7.stages.evaluate import RETRIEVAL_JSON, run_retrieval
+        from writing7.config.index import SearchConfig
+        from writing7.stages import retrieval as retrieval_stage
 
-        scores = run_retrieval(artifacts=layout.root, index_dir=index, rerank=rerank)
+        scores = retrieval_stage.run(SearchConfig.load(config), artifacts=layout.root, index_dir=index, rerank=rerank, force=force).stats
         typer.echo(f"retrieval ({scores['queries']} held-out chunks, {scores['books']} books{', reranked' if rerank else ''}): "
                    f"Recall@1 {scores['recall@1']:.3f}  Recall@10 {scores['recall@10']:.3f}  MRR {scores['mrr']:.3f}")
-        typer.echo(f"report: {layout.reports / RETRIEVAL_JSON}")
+        typer.echo(f"report: {layout.reports / retrieval_stage.REPORT_JSON}")

@@ -119,7 +119,8 @@ def score_pairs(
     precision: str = PRECISION,
 ) -> None:
     """Score a PAN-format JSONL file of texts of any length: value > 0.5 same, < 0.5 different, 0.5 abstain (streamed in blocks)."""
-    from writing7.stages.score_pairs import check_output_path, run, validate_pan_file
+    from writing7.pair_files import validate_pan_file
+    from writing7.stages.score_pairs import check_output_path, run
 
     cfg = _inference_config(config, uncalibrated=uncalibrated, batch_size=batch_size, precision=precision)
     check_output_path(input_path, output)  # never overwrite the input; before the (slow) model load
@@ -127,8 +128,8 @@ def score_pairs(
     validate_pan_file(input_path)  # before the (slow) model load
     _refuse_uncalibrated_explanation(explain, uncalibrated)
     matcher = _matcher(model, cfg, device=device)
-    summary = run(matcher, input_path=input_path, output_path=output, target=target, block_pairs=matcher.config.block_pairs,
-                  explain=explain)
+    summary = run(matcher, input_path=input_path, output=output, target=target, block_pairs=matcher.config.block_pairs,
+                  explain=explain).stats
     typer.echo(f"scored {summary['pairs']} pairs ({summary['same']} same, {summary['abstained']} abstained) -> {summary['output']}")
 
 
@@ -166,8 +167,7 @@ def index(
 
     layout = ArtifactLayout.from_env()
     cfg = IndexConfig.load(config, backend=backend, max_chunks_per_book=max_chunks_per_book, precision=precision)
-    manifest = run(cfg, corpus=tuple(corpus), model_dir=model or layout.bi_encoder, out=out or layout.index, force=force)
-    stats = manifest.stats
+    stats = run(cfg, corpus=tuple(corpus), model_dir=model or layout.bi_encoder, output=out or layout.index, force=force).stats
     typer.echo(f"index: {stats['books']} books, {stats['chunks']} chunks, {stats['held_out']} held-out queries -> {out or layout.index}")
 
 

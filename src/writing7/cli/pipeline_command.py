@@ -14,7 +14,7 @@ from writing7.stages.pipeline import STAGES, PipelineRequest, StageOutcome, run_
 
 
 def _print_outcome(outcome: StageOutcome) -> None:
-    typer.echo(f"  {outcome.stage:<14} {outcome.status:<10} {outcome.seconds:8.1f}s  {outcome.key_metric}", err=True)
+    typer.echo(f"  {outcome.stage:<21} {outcome.status:<10} {outcome.seconds:8.1f}s  {outcome.summary}", err=True)
 
 
 @app.command()
@@ -35,11 +35,11 @@ def pipeline(
     request = PipelineRequest(corpus=tuple(corpus), artifacts=layout.root, config_file=config, force=force, force_sharded=force_sharded,
                               fit_corpora=tuple(str(folder) for folder in fit_corpus or ()))
     stages = select_stages(from_stage, to_stage)
-    typer.echo(f"  {'stage':<14} {'status':<10} {'seconds':>9}  key metric", err=True)
+    typer.echo(f"  {'stage':<21} {'status':<10} {'seconds':>9}  summary", err=True)
     outcomes = run_pipeline(request, stages, on_stage=_print_outcome)
-    typer.echo("\n| stage | status | seconds | key metric |\n|---|---|---:|---|")
+    typer.echo("\n| stage | status | seconds | summary |\n|---|---|---:|---|")
     for outcome in outcomes:
-        typer.echo(f"| {outcome.stage} | {outcome.status} | {outcome.seconds:.1f} | {outcome.key_metric} |")
+        typer.echo(f"| {outcome.stage} | {outcome.status} | {outcome.seconds:.1f} | {outcome.summary} |")
     typer.echo(f"\nreport: {layout.reports / 'evaluation.md'}")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from writing7.artifacts import ArtifactLayout
 from writing7.cli import app
 from writing7.cli.common import user_errors
 from writing7.config.prepare import PrepareConfig
@@ -81,6 +82,6 @@ def prepare(
         sharded_switch_threshold=sharded_switch_threshold, books_per_shard=books_per_shard, ray_address=ray_address,
         shard_wait_timeout_s=shard_wait_timeout_s, shard_max_retries=shard_max_retries,
     )
-    manifest = run(cfg, corpus=tuple(corpus), artifacts=artifacts, force=force)
-    for line in _summary(manifest.stats):
+    result = run(cfg, corpus=tuple(corpus), artifacts=ArtifactLayout.from_env(artifacts).root, force=force)
+    for line in _summary(result.stats):
         typer.echo(line)

@@ -24,7 +24,7 @@ def standardize(
 ) -> None:
     """Decode, normalize and strip Project Gutenberg boilerplate from every book; exit 1 if none is usable."""
     cfg = StandardizeConfig.load(config, workers=workers, min_kept_fraction=min_kept_fraction)
-    stats = run(cfg, source=source, output=out, force=force).stats
+    stats = run(cfg, corpus=source, output=out, force=force).stats
     typer.echo(
         f"standardize: {stats['books_written']} of {stats['books_found']} books written to {out}, "
         f"{stats['books_skipped']} skipped, {stats['books_with_warnings']} with warnings "

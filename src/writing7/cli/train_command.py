@@ -8,9 +8,8 @@ import typer
 
 from writing7.artifacts import ArtifactLayout
 from writing7.cli import app
-from writing7.cli.common import user_errors
+from writing7.cli.common import ARTIFACTS, user_errors
 
-ARTIFACTS = typer.Option(None, "--artifacts", help="Artifacts directory (default: $WRITING7_ARTIFACTS or ./artifacts).")
 CONFIG = typer.Option(None, "--config", help="TOML file with [train] and [teacher] tables.")
 BASE_MODEL = typer.Option(None, "--base-model", help="Base encoder: HF id or local folder (default: packaged all-MiniLM-L6-v2).")
 MAX_STEPS = typer.Option(None, "--max-steps", help="Optimiser steps.")
@@ -51,7 +50,7 @@ def train(
 ) -> None:
     """Train the contrastive bi-encoder and its pair head on data/processed (resumes after a kill)."""
     from writing7.config.train import TeacherConfig, TrainConfig
-    from writing7.stages.train import run
+    from writing7.stages.train import ensure_teacher, run
 
     cfg = TrainConfig.load(
         config, base_model=base_model, max_steps=max_steps, max_seq_length=max_seq_length, learning_rate=learning_rate,
@@ -60,11 +59,12 @@ def train(
         device=device, precision=precision, seed=seed, eval_steps=eval_steps, save_steps=save_steps, num_workers=num_workers,
         threads=threads,
     )
-    teacher_cfg = TeacherConfig.load(config, device=device, precision=precision, threads=threads)
     layout = ArtifactLayout.from_env(artifacts)
-    manifest = run(cfg, artifacts=layout.root, force=force, teacher_cfg=teacher_cfg)
-    if manifest is not None:  # None on torchrun ranks other than 0: rank 0 saves and reports
-        _echo_summary("model", layout.bi_encoder, manifest.stats)
+    if cfg.distill_from_cross:  # the teacher first, when absent or stale
+        ensure_teacher(TeacherConfig.load(config, device=device, precision=precision, threads=threads), artifacts=layout.root)
+    result = run(cfg, artifacts=layout.root, force=force)
+    if result.manifest is not None:  # none on torchrun ranks other than 0: rank 0 saves and reports
+        _echo_summary("model", layout.bi_encoder, result.stats)
 
 
 @app.command("train-teacher")
@@ -87,5 +87,5 @@ def train_teacher(
         save_steps=save_steps, num_workers=num_workers, threads=threads,
     )
     layout = ArtifactLayout.from_env(artifacts)
-    manifest = run_teacher(cfg, artifacts=layout.root, force=force)
-    _echo_summary("teacher", layout.teacher, manifest.stats)
+    result = run_teacher(cfg, artifacts=layout.root, force=force)
+    _echo_summary("teacher", layout.teacher, result.stats)

@@ -135,13 +135,12 @@ def run_prepare(training_dir: str, config_file: str, options: dict[str, Any], fo
     from writing7.stages import prepare
 
     cfg = PrepareConfig.load(config_path(config_file), **options, force_sharded=False, auto_shard=False)
-    manifest = prepare.run(cfg, corpus=container_path(training_dir), artifacts=artifacts_root(), force=force)
+    manifest = prepare.run(cfg, corpus=container_path(training_dir), artifacts=artifacts_root(), force=force).manifest
     commit_artifacts()
     return summary(manifest)
 
 
-@app.function(image=image_cpu, volumes=STAGE_VOLUMES, cpu=8, memory=32768, timeout=24 * HOUR)
-def prepare_remote(
+def prepare_in_container(
     training_dir: str = DEFAULT_TRAINING_DIR, config_file: str = "", force: bool = False,
     chunk_size: int | None = None, overlap: int | None = None, max_chunks_per_book: int | None = None,
     num_chunks_for_embed: int | None = None, num_hard_negative_books: int | None = None,
@@ -149,21 +148,18 @@ def prepare_remote(
     train_ratio: float | None = None, val_ratio: float | None = None, seed: int | None = None,
     embed_batch_size: int | None = None, max_seq_length: int | None = None, max_books: int | None = None,
 ) -> dict[str, Any]:
-    """``writing7 prepare`` in one CPU container: ``training_dir`` -> ``/vol/data/processed``."""
+    """``writing7 prepare`` in one container: ``training_dir`` -> ``/vol/data/processed``.
+
+    Registered twice, with one body: ``prepare_remote`` (8 CPU cores) and ``prepare_remote_gpu`` (embedding and
+    neighbour mining on the GPU). Modal finds the body by this global name in the container, whichever it runs.
+    """
     return run_prepare(training_dir, config_file, prepare_options(locals()), force)
 
 
-@app.function(image=image_gpu, gpu=GPU, volumes=STAGE_VOLUMES, memory=65536, timeout=24 * HOUR)
-def prepare_remote_gpu(
-    training_dir: str = DEFAULT_TRAINING_DIR, config_file: str = "", force: bool = False,
-    chunk_size: int | None = None, overlap: int | None = None, max_chunks_per_book: int | None = None,
-    num_chunks_for_embed: int | None = None, num_hard_negative_books: int | None = None,
-    n_positive_per_book: int | None = None, n_negative_per_book: int | None = None, n_same_author_per_book: int | None = None,
-    train_ratio: float | None = None, val_ratio: float | None = None, seed: int | None = None,
-    embed_batch_size: int | None = None, max_seq_length: int | None = None, max_books: int | None = None,
-) -> dict[str, Any]:
-    """``writing7 prepare`` in one GPU container (embedding and neighbour mining on the GPU)."""
-    return run_prepare(training_dir, config_file, prepare_options(locals()), force)
+prepare_remote = app.function(image=image_cpu, volumes=STAGE_VOLUMES, cpu=8, memory=32768, timeout=24 * HOUR,
+                              name="prepare_remote")(prepare_in_container)
+prepare_remote_gpu = app.function(image=image_gpu, gpu=GPU, volumes=STAGE_VOLUMES, memory=65536, timeout=24 * HOUR,
+                                  name="prepare_remote_gpu")(prepare_in_container)
 
 
 @app.function(image=image_cpu, volumes=STAGE_VOLUMES, cpu=8, timeout=12 * HOUR)
@@ -270,7 +266,7 @@ def train_remote_gpu(
         config_path(config_file), base_model=base_model or None, max_steps=max_steps, learning_rate=learning_rate,
         precision=precision or None, seed=seed,
     )
-    manifest = train.run_teacher(cfg, artifacts=artifacts_root(), force=force)
+    manifest = train.run_teacher(cfg, artifacts=artifacts_root(), force=force).manifest
     commit_artifacts()
     return summary(manifest)
 
@@ -293,11 +289,11 @@ def train_contrastive_remote_gpu(
         distill_from_cross=distill_from_cross, precision=precision or None, seed=seed,
     )
     teacher_cfg = TeacherConfig.load(config_path(config_file), precision=precision or None)
-    if cfg.distill_from_cross and not ArtifactLayout(artifacts_root()).teacher.is_dir():
-        logger.info("train: distillation is on and the teacher is missing: training the cross-encoder teacher first")
-    manifest = train.run(cfg, artifacts=artifacts_root(), force=force, teacher_cfg=teacher_cfg)
+    if cfg.distill_from_cross:
+        train.ensure_teacher(teacher_cfg, artifacts=artifacts_root())
+    result = train.run(cfg, artifacts=artifacts_root(), force=force)
     commit_artifacts()
-    return summary(manifest)
+    return summary(result.manifest)
 
 
 @app.function(image=image_gpu, gpu=GPU, volumes=STAGE_VOLUMES, memory=65536, timeout=6 * HOUR)
@@ -314,7 +310,7 @@ def calibrate_contrastive_remote_gpu(
         config_path(config_file), target_metric=target_metric or None, method=method or None, max_pairs=max_pairs,
         fit_corpora=[str(container_path(fit_corpus))] if fit_corpus else None,
     )
-    manifest = calibrate.run(cfg, artifacts=artifacts_root(), force=force)
+    manifest = calibrate.run(cfg, artifacts=artifacts_root(), force=force).manifest
     fitted = verdict.run(cfg, corpus=container_path(training_dir), artifacts=artifacts_root(), force=force)
     commit_artifacts()
     return {**summary(manifest), "verdict": fitted.stats}
@@ -331,7 +327,7 @@ def evaluate_contrastive_remote_gpu(
 
     reload_artifacts()
     cfg = EvaluateConfig.load(config_path(config_file), max_pairs=max_pairs, plots=plots)
-    manifest = evaluate.run(cfg, artifacts=artifacts_root(), force=force)
+    manifest = evaluate.run(cfg, artifacts=artifacts_root(), force=force).manifest
     result = summary(manifest)
     if training_dir:
         lengths = evaluate_lengths.run(cfg, corpus=container_path(training_dir), artifacts=artifacts_root(), force=force)

@@ -30,13 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from writing7.artifacts import ArtifactLayout, Manifest, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest, require_input
+from writing7.artifacts import ArtifactLayout, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest, require_input
 from writing7.config.attribution import AttributionConfig
 from writing7.corpus import corpus_inputs
 from writing7.inference.attribution import AGGREGATIONS, AttributionCalibration, RepresentationCache, aggregate, fit_open_set_softmax, open_set_probabilities
 from writing7.inference.verdict import TextRepresentations, band_of
 from writing7.metrics.calibration_error import expected_calibration_error
 from writing7.reports.tables import markdown_table
+from writing7.stages import StageResult
 
 logger = logging.getLogger(__name__)
 STAGE = "calibrate-attribution"
@@ -62,7 +63,7 @@ class SplitScores:
 
 def split_library(corpus: Path | Sequence[Path], processed: Path, split: str) -> dict[str, dict[str, str]]:
     """``{author: {book_id: text}}`` of one split of the pair dataset (authors with at least two books)."""
-    from writing7.stages.length_suite import read_books, split_books
+    from writing7.length_suite import read_books, split_books
 
     authors = split_books(processed, split)
     library: dict[str, dict[str, str]] = {}
@@ -206,7 +207,14 @@ def attribution_markdown(report: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, device: str | None = None) -> Manifest:
+def summary_line(stats: dict[str, Any]) -> str:
+    """``closed-set accuracy@1 of the saved verdict: 200 words 0.512, 1000 words 0.700``: the stage's one line."""
+    system = f"verdict ({stats['aggregation']})"
+    accuracies = ", ".join(f"{length} words {systems[system]:.3f}" for length, systems in stats["closed_accuracy@1"].items() if system in systems)
+    return f"attribution closed-set accuracy@1 ({system}): {accuracies}"
+
+
+def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, device: str | None = None) -> StageResult:
     """Fit ``MODEL/attribution.json`` on validation authors; write ``reports/attribution.*`` on test authors (skipped when current)."""
     from writing7.inference.matcher import Matcher
 
@@ -219,7 +227,8 @@ def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Pat
     outputs = [layout.reports / REPORT_JSON, layout.reports / REPORT_MARKDOWN, model_dir / "attribution.json"]
     if not force and files_current(layout.reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs):
         logger.info("calibrate-attribution: skipped (current) %s", layout.reports)
-        return read_manifest(layout.reports / MANIFEST_FILE)
+        manifest = read_manifest(layout.reports / MANIFEST_FILE)
+        return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
     matcher = Matcher.load(model_dir, device=device)
     result = evaluate_attribution(cfg, matcher, corpus, processed, cache_dir=None)
     result["calibration"].save(model_dir)
@@ -227,5 +236,6 @@ def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Pat
     atomic_write_json(layout.reports / REPORT_JSON, result["report"])
     summary = {length: {system: round(metrics["closed_accuracy@1"], 3) for system, metrics in entry["systems"].items()}
                for length, entry in result["report"]["lengths"].items()}
-    return finish_files(layout.reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs,
-                        stats={"closed_accuracy@1": summary, "aggregation": result["report"]["aggregation"]})
+    manifest = finish_files(layout.reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs,
+                            stats={"closed_accuracy@1": summary, "aggregation": result["report"]["aggregation"]})
+    return StageResult(STAGE, manifest, ran=True, summary=summary_line(manifest.stats))

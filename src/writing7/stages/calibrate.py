@@ -8,60 +8,24 @@ The files are described in :mod:`writing7.calibration.bundle`.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from writing7.artifacts import ArtifactLayout, Manifest, files_current, finish_files, hash_tree, read_manifest, require_input
+from writing7.artifacts import ArtifactLayout, files_current, finish_files, hash_tree, read_manifest, require_input
 from writing7.calibration.bundle import CALIBRATION_FILE, STYLE_CALIBRATION_FILE, MatcherCalibration, fit_task_calibration
 from writing7.calibration.scoring import PairScores, pair_cosines, score_pairs
 from writing7.calibration.style_map import StyleCalibrator
 from writing7.config.calibrate import CalibrateConfig
 from writing7.metrics.tasks import TaskSelection, select_tasks
+from writing7.pair_files import load_pair_split, read_jsonl
+from writing7.stages import StageResult, format_number
 
 logger = logging.getLogger(__name__)
 STAGE = "calibrate"
 MANIFEST_FILE = "calibration_manifest.json"
-
-
-# -- inputs ----------------------------------------------------------------------------------------
-def load_pair_split(processed: Path, split: str, *, max_pairs: int = 0, seed: int = 0) -> dict[str, list[Any]]:
-    """Columns of one split of ``data/processed`` (a seeded sample of ``max_pairs`` rows when > 0)."""
-    from datasets import load_from_disk
-
-    dataset = load_from_disk(str(processed))
-    if split not in dataset:
-        raise ValueError(f"split {split!r} is not in {processed} (it has {', '.join(dataset)}): re-run `writing7 prepare`")
-    rows = dataset[split]
-    if max_pairs and len(rows) > max_pairs:
-        rows = rows.select(np.sort(np.random.default_rng(seed).choice(len(rows), size=max_pairs, replace=False)))
-    if len(rows) == 0:
-        raise ValueError(f"split {split!r} of {processed} has no pairs: prepare more books or change the split ratios")
-    return rows.to_dict()
-
-
-def read_jsonl(path: Path, *, required: Sequence[str]) -> list[dict[str, Any]]:
-    """Records of a JSON-lines file, each checked for the ``required`` keys; errors name the line."""
-    records = []
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}:{number}: not valid JSON ({error.msg}); each line must be one JSON object") from error
-            missing = [key for key in required if not isinstance(record, dict) or key not in record]
-            if missing:
-                raise ValueError(f"{path}:{number}: missing key(s) {', '.join(missing)}; each line needs {', '.join(required)}")
-            records.append(record)
-    if not records:
-        raise ValueError(f"{path} holds no records: give one JSON object per line")
-    return records
 
 
 # -- fitting ---------------------------------------------------------------------------------------
@@ -126,7 +90,12 @@ def _stats(calibration: MatcherCalibration) -> dict[str, Any]:
     return stats
 
 
-def run(cfg: CalibrateConfig, *, artifacts: Path, force: bool = False) -> Manifest:
+def summary_line(stats: dict[str, Any]) -> str:
+    """``platt, book threshold 0.512, author threshold 0.430``: the stage's one line."""
+    return f"{stats['book']['method']}, " + ", ".join(f"{task} threshold {format_number(stats[task]['threshold'])}" for task in ("book", "author"))
+
+
+def run(cfg: CalibrateConfig, *, artifacts: Path, force: bool = False) -> StageResult:
     """Calibrate the bi-encoder under ``artifacts`` on its validation split (skipped when current)."""
     layout = ArtifactLayout(Path(artifacts))
     model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
@@ -136,10 +105,12 @@ def run(cfg: CalibrateConfig, *, artifacts: Path, force: bool = False) -> Manife
     manifest_path = model_dir / MANIFEST_FILE
     if not force and files_current(manifest_path, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs):
         logger.info("calibrate: skipped (current) %s", model_dir)
-        return read_manifest(manifest_path)
+        manifest = read_manifest(manifest_path)
+        return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
     from writing7.models.matcher import MatcherModel
 
     columns = load_pair_split(processed, "validation", max_pairs=cfg.max_pairs, seed=cfg.seed)
     calibration = calibrate_model(cfg, MatcherModel.load(model_dir), columns)
     calibration.save(model_dir)
-    return finish_files(manifest_path, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs, stats=_stats(calibration))
+    manifest = finish_files(manifest_path, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs, stats=_stats(calibration))
+    return StageResult(STAGE, manifest, ran=True, summary=summary_line(manifest.stats))

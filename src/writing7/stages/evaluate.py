@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from writing7.artifacts import (
-    ArtifactLayout, Manifest, atomic_directory, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest,
+    ArtifactLayout, atomic_directory, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest,
     require_input,
 )
 from writing7.baselines import CharNgramTfidfBaseline, EmbeddingCosineBaseline, FittedBaseline, calibrate_baseline, default_base_model
@@ -29,8 +29,8 @@ from writing7.metrics.evaluation import MODEL_UNCALIBRATED, SystemOutput, calibr
 from writing7.metrics.tasks import TaskSelection, select_tasks
 from writing7.reports import plots
 from writing7.reports.tables import compact_summary, evaluation_markdown
-from writing7.stages.calibrate import load_pair_split, read_jsonl
-from writing7.stages.score_pairs import read_pan_pairs
+from writing7.pair_files import load_pair_split, read_jsonl, read_pan_pairs
+from writing7.stages import StageResult, format_number
 
 logger = logging.getLogger(__name__)
 PRIOR_NOTE = ("model (calibrated) is the verdict, whose probabilities are for an even prior (it is fitted on balanced pairs); "
@@ -196,7 +196,16 @@ def _stage_inputs(cfg: EvaluateConfig, model_dir: Path, processed: Path) -> dict
     return inputs
 
 
-def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifest:
+def summary_line(stats: dict[str, Any]) -> str:
+    """``model (calibrated): book AUC 0.912, author AUC 0.801``: the stage's one line (the verdict's row)."""
+    summary = stats.get("summary", {})  # {system: {task: {auc, overall, ece}}}, the model first
+    system = next((name for name in summary if "calibrated" in name and "uncalibrated" not in name), next(iter(summary), None))
+    if system is None:
+        return ""
+    return f"{system}: " + ", ".join(f"{task} AUC {format_number(metrics.get('auc'))}" for task, metrics in summary[system].items())
+
+
+def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> StageResult:
     """Evaluate the calibrated bi-encoder under ``artifacts`` and write ``reports/evaluation.*`` (skipped when current)."""
     layout = ArtifactLayout(Path(artifacts))
     model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
@@ -209,7 +218,8 @@ def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifes
     outputs = [reports / REPORT_JSON, reports / REPORT_MARKDOWN, *([reports / PLOTS_DIR] if cfg.plots else [])]
     if not force and files_current(reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs):
         logger.info("evaluate: skipped (current) %s", reports)
-        return read_manifest(reports / MANIFEST_FILE)
+        manifest = read_manifest(reports / MANIFEST_FILE)
+        return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
     from writing7.models.matcher import MatcherModel
 
     model, calibration = MatcherModel.load(model_dir), MatcherCalibration.load(model_dir)
@@ -231,21 +241,5 @@ def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> Manifes
     atomic_write_text(reports / REPORT_MARKDOWN, evaluation_markdown(report))
     atomic_write_json(reports / REPORT_JSON, report)
     stats = {"summary": compact_summary(report), "pairs": len(pairs.texts1), "source": pairs.source}
-    return finish_files(reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs, stats=stats)
-
-
-# -- retrieval (`writing7 evaluate --retrieval`) -------------------------------------------------------
-RETRIEVAL_JSON = "retrieval.json"
-
-
-def run_retrieval(*, artifacts: Path, index_dir: Path | None = None, rerank: bool = False) -> dict[str, Any]:
-    """Recall@1, Recall@10 and MRR of the search index on its held-out chunks, written to ``reports/retrieval.json``.
-
-    The index is searched with the model it was built with (see :func:`writing7.stages.index.retrieval_report`).
-    """
-    from writing7.stages.index import retrieval_report
-
-    layout = ArtifactLayout(Path(artifacts))
-    report = retrieval_report(index_dir or layout.index, teacher_dir=layout.teacher, rerank=rerank)
-    atomic_write_json(layout.reports / RETRIEVAL_JSON, report)
-    return report
+    manifest = finish_files(reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs, stats=stats)
+    return StageResult(STAGE, manifest, ran=True, summary=summary_line(stats))

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from writing7.artifacts import (
-    ArtifactLayout, Manifest, atomic_directory, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest,
+    ArtifactLayout, atomic_directory, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest,
     require_input,
 )
 from writing7.calibration.fused import FusedLogisticCalibrator
@@ -43,8 +43,8 @@ from writing7.metrics.pan import auc
 from writing7.prepare.length_pairs import LengthPairs
 from writing7.reports import plots
 from writing7.reports.tables import markdown_table
-from writing7.stages.length_suite import base_encoder, suite
-from writing7.stages.verdict import FIT_FEATURES_FILE, load_fit_features
+from writing7.length_suite import FIT_FEATURES_FILE, base_encoder, load_fit_features, suite
+from writing7.stages import StageResult, format_number
 
 logger = logging.getLogger(__name__)
 STAGE = "evaluate-lengths"
@@ -221,7 +221,14 @@ def _cell(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def run(cfg: EvaluateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, pairs_per_kind: int = 400) -> Manifest:
+def summary_line(stats: dict[str, Any]) -> str:
+    """``verdict AUC by length: 200 book 0.912 author 0.801, ...``: the stage's one line."""
+    return "verdict AUC by length: " + ", ".join(
+        f"{length} " + " ".join(f"{task} {format_number(systems.get(VERDICT))}" for task, systems in tasks.items() if task != "topic")
+        for length, tasks in stats["auc"].items())
+
+
+def run(cfg: EvaluateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, pairs_per_kind: int = 400) -> StageResult:
     """Evaluate by length under ``artifacts`` into ``reports/evaluation_lengths.*`` (skipped when current)."""
     layout = ArtifactLayout(Path(artifacts))
     model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
@@ -235,7 +242,8 @@ def run(cfg: EvaluateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, 
     config = {**cfg.to_dict(), "pairs_per_kind": pairs_per_kind}
     if not force and files_current(reports / MANIFEST_FILE, stage=STAGE, config=config, inputs=inputs, outputs=outputs):
         logger.info("evaluate-lengths: skipped (current) %s", reports)
-        return read_manifest(reports / MANIFEST_FILE)
+        manifest = read_manifest(reports / MANIFEST_FILE)
+        return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
     result = evaluate_lengths(cfg, corpus, processed, model_dir, pairs_per_kind=pairs_per_kind, seed=cfg.seed)
     report = result["report"]
     if cfg.plots:
@@ -249,4 +257,5 @@ def run(cfg: EvaluateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, 
     atomic_write_json(reports / REPORT_JSON, report)
     summary = {length: {task: {name: round(metrics["auc_ranking"] or 0, 3) for name, metrics in tasks[task]["systems"].items()}
                         for task in REPORT_TASKS if task in tasks} for length, tasks in report["lengths"].items()}
-    return finish_files(reports / MANIFEST_FILE, stage=STAGE, config=config, inputs=inputs, outputs=outputs, stats={"auc": summary})
+    manifest = finish_files(reports / MANIFEST_FILE, stage=STAGE, config=config, inputs=inputs, outputs=outputs, stats={"auc": summary})
+    return StageResult(STAGE, manifest, ran=True, summary=summary_line(manifest.stats))

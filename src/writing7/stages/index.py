@@ -3,7 +3,7 @@
 Each book is standardized, split into sentences and cut into chunks exactly like ``prepare`` does;
 a seeded sample of at most ``max_chunks_per_book`` chunks is embedded with the bi-encoder, and up to
 ``held_out_per_book`` chunks that share no sentence with an indexed chunk are kept aside as queries
-for ``writing7 evaluate --retrieval`` (:func:`retrieval_report`).
+for ``writing7 evaluate --retrieval`` (:mod:`writing7.stages.retrieval`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from writing7.artifacts import ArtifactLayout, Manifest, atomic_directory, finish, hash_tree, is_current, require_input
-from writing7.config.index import IndexConfig, SearchConfig
+from writing7.artifacts import Manifest, atomic_directory, finish, hash_tree, is_current, require_input
+from writing7.config.index import IndexConfig
 from writing7.corpus import BookFile, corpus_inputs, discover_corpora, read_book
 from writing7.inference.index import BookIndex, IndexedBook
 from writing7.parallel import map_in_order, worker_count
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks
 from writing7.text.sentences import split_sentences
+from writing7.stages import StageResult
 
 logger = logging.getLogger(__name__)
 STAGE = "index"
@@ -76,37 +77,29 @@ def build_index(cfg: IndexConfig, books: list[BookFile], model: Any, *, model_di
     return BookIndex.from_embeddings(embeddings, indexed_books, chunk_records, info, held_out)
 
 
-def run(cfg: IndexConfig, *, corpus: Path | Sequence[Path], model_dir: Path, out: Path, force: bool = False) -> Manifest:
-    """Build the index of every book under ``corpus`` (one folder or several) into ``out`` (atomic, with manifest;
+def summary_line(stats: dict[str, Any]) -> str:
+    """``18 books, 144 chunks, 36 held-out queries``: the stage's one line."""
+    return f"{stats['books']} books, {stats['chunks']} chunks, {stats['held_out']} held-out queries"
+
+
+def run(cfg: IndexConfig, *, corpus: Path | Sequence[Path], model_dir: Path, output: Path, force: bool = False) -> StageResult:
+    """Build the index of every book under ``corpus`` (one folder or several) into ``output`` (atomic, with manifest;
     skipped when current)."""
     from writing7.models.matcher import MatcherModel
 
     corpus, corpus_hashes = corpus_inputs(corpus)
     require_input(model_dir, stage="train", what="bi-encoder model")
     inputs = {**corpus_hashes, "model": hash_tree(model_dir)}  # calibration sidecars are not hashed
-    if not force and is_current(out, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
-        logger.info("index: skipped (current) %s", out)
-        return Manifest.load(out)
+    if not force and is_current(output, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
+        logger.info("index: skipped (current) %s", output)
+        manifest = Manifest.load(output)
+        return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
     books = discover_corpora(corpus)
     model = MatcherModel.load(model_dir, precision=cfg.precision)
     index = build_index(cfg, books, model, model_dir=model_dir, corpus=", ".join(str(folder) for folder in corpus))
-    with atomic_directory(out) as temporary:
+    with atomic_directory(output) as temporary:
         index.save(temporary)
         stats = {key: index.info[key] for key in ("books", "chunks", "held_out", "dimension", "backend")}
         stats["skipped_books"] = len(books) - len(index.books)
-        return finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs, stats=stats)
-
-
-def retrieval_report(index_dir: Path, *, model_dir: Path | None = None, teacher_dir: Path | None = None,
-                     rerank: bool = False, config: SearchConfig | None = None, uncalibrated: bool = False) -> dict[str, Any]:
-    """Recall@1, Recall@10, MRR of the index's held-out chunks (what ``writing7 evaluate --retrieval`` reports).
-
-    ``model_dir`` defaults to the model the index was built with.
-    """
-    from writing7.inference.matcher import Matcher
-    from writing7.inference.search import Searcher, evaluate_retrieval, load_teacher
-
-    index = BookIndex.load(require_input(index_dir, stage="index", what="retrieval index"))
-    matcher = Matcher.load(model_dir or index.info["model_dir"], uncalibrated=uncalibrated)
-    teacher = load_teacher(teacher_dir or ArtifactLayout.from_env().teacher) if rerank else None
-    return evaluate_retrieval(Searcher(index, matcher, teacher=teacher, config=config), rerank=rerank)
+        manifest = finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs, stats=stats)
+    return StageResult(STAGE, manifest, ran=True, summary=summary_line(stats))

@@ -38,6 +38,7 @@ from writing7.prepare.chunking import BookChunks, chunk_books, select_books
 from writing7.prepare.dataset import build_dataset
 from writing7.prepare.phases import PhaseTimer
 from writing7.prepare.sharding import chunk_books_sharded, remove_shards, use_sharding
+from writing7.stages import StageResult
 
 logger = logging.getLogger(__name__)
 STAGE = "prepare"
@@ -95,11 +96,11 @@ class PrepareInputs:
         return self.layout.processed
 
 
-def read_inputs(cfg: PrepareConfig, *, corpus: Path | Sequence[Path], artifacts: Path | None = None) -> PrepareInputs:
+def read_inputs(cfg: PrepareConfig, *, corpus: Path | Sequence[Path], artifacts: Path) -> PrepareInputs:
     """The books of ``corpus`` (one folder or several) that ``cfg`` selects, hashed with the embedding model (fails
     when a corpus folder is missing)."""
     folders = tuple(require_input(folder, stage="ingest", what="corpus directory") for folder in corpus_folders(corpus))
-    layout = ArtifactLayout.from_env(artifacts)
+    layout = ArtifactLayout(Path(artifacts))
     books = select_books(discover_corpora(folders), cfg.max_books)
     corpus_of_author = first_corpus_of_authors(folders)
     hashes = {"corpus": hash_books(books), "embed_model": hash_model(cfg.embed_model)}
@@ -135,18 +136,23 @@ def build_and_save(
         manifest = finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs.hashes, stats=stats)
     if sharding is not None:
         remove_shards(inputs.layout.shards)
-    logger.info("prepare: %s", ", ".join(f"{split} {info['pairs']} pairs" for split, info in stats["splits"].items()))
+    logger.info("prepare: %s", summary_line(stats))
     return manifest
 
 
-def run(cfg: PrepareConfig, *, corpus: Path | Sequence[Path], artifacts: Path | None = None, force: bool = False) -> Manifest:
-    """Prepare the pair dataset from ``corpus`` (one folder or several) into ``artifacts/data/processed``; returns its manifest."""
+def summary_line(stats: dict[str, Any]) -> str:
+    """``train 480 pairs, validation 60 pairs, test 72 pairs``: the stage's one line."""
+    return ", ".join(f"{split} {info['pairs']} pairs" for split, info in stats["splits"].items())
+
+
+def run(cfg: PrepareConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False) -> StageResult:
+    """Prepare the pair dataset from ``corpus`` (one folder or several) into ``artifacts/data/processed``."""
     inputs = read_inputs(cfg, corpus=corpus, artifacts=artifacts)
-    if not force:
-        manifest = current_manifest(cfg, inputs)
-        if manifest is not None:
-            return manifest
+    manifest = None if force else current_manifest(cfg, inputs)
+    if manifest is not None:
+        return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
     logger.info("prepare: %d books from %s", len(inputs.books), ", ".join(str(folder) for folder in inputs.corpus))
     timer = PhaseTimer()
     book_chunks, sharding = _chunk(inputs.books, cfg, layout=inputs.layout, corpus_hash=inputs.hashes["corpus"], timer=timer)
-    return build_and_save(book_chunks, cfg, inputs, timer=timer, sharding=sharding)
+    manifest = build_and_save(book_chunks, cfg, inputs, timer=timer, sharding=sharding)
+    return StageResult(STAGE, manifest, ran=True, summary=summary_line(manifest.stats))

@@ -20,74 +20,20 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tqdm import tqdm
 
-from writing7.artifacts import atomic_text_file
+from writing7.artifacts import Manifest, atomic_text_file, hash_tree
+from writing7.pair_files import PanPair, iter_pan_pairs, validate_pan_file
 from writing7.progress import progress_disabled
+from writing7.stages import StageResult
 
 logger = logging.getLogger(__name__)
 TARGETS = ("book", "author")
-EXPECTED = 'expected {"id": ..., "pair": ["text1", "text2"]}'
-
-
-@dataclass(frozen=True)
-class PanPair:
-    id: Any
-    text1: str
-    text2: str
-
-
-def parse_pan_line(line: str, line_number: int, *, source: str = "input") -> PanPair:
-    """One input line -> :class:`PanPair`; a malformed line raises ValueError naming ``source:line_number``."""
-    where = f"{source}:{line_number}"
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{where}: not valid JSON ({error.msg} at column {error.colno}); {EXPECTED}") from None
-    if not isinstance(record, dict) or "id" not in record or "pair" not in record:
-        raise ValueError(f"{where}: missing 'id' or 'pair'; {EXPECTED}")
-    if not isinstance(record["id"], (str, int)) or isinstance(record["id"], bool):
-        raise ValueError(f"{where}: 'id' must be a string or an integer; {EXPECTED}")
-    pair = record["pair"]
-    if not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(text, str) for text in pair):
-        raise ValueError(f"{where}: 'pair' must be a list of two strings; {EXPECTED}")
-    if not pair[0].strip() or not pair[1].strip():
-        raise ValueError(f"{where}: a text of the pair is empty; both texts need some words")
-    return PanPair(record["id"], pair[0], pair[1])
-
-
-def iter_pan_pairs(path: Path) -> Iterator[PanPair]:
-    """The pairs of a PAN ``.jsonl`` file one at a time (memory bounded by one line), validated as they come."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"input file {path} not found: pass a JSONL file of {EXPECTED[9:]} lines")
-    seen: dict[Any, int] = {}
-    with path.open(encoding="utf-8-sig") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            pair = parse_pan_line(line, line_number, source=str(path))
-            if pair.id in seen:
-                raise ValueError(f"{path}:{line_number}: id {pair.id!r} already used on line {seen[pair.id]}; ids must be unique")
-            seen[pair.id] = line_number
-            yield pair
-    if not seen:
-        raise ValueError(f"{path} holds no pairs; {EXPECTED} on each line")
-
-
-def read_pan_pairs(path: Path) -> list[PanPair]:
-    """Every pair of a PAN ``.jsonl`` file, validated; duplicate ids are refused (answers are keyed by id)."""
-    return list(iter_pan_pairs(path))
-
-
-def validate_pan_file(path: Path) -> int:
-    """Check every line of a PAN file without keeping its texts; returns the number of pairs."""
-    return sum(1 for _ in iter_pan_pairs(path))
+STAGE = "score-pairs"
 
 
 def blocks(pairs: Iterable[PanPair], size: int) -> Iterator[list[PanPair]]:
@@ -135,21 +81,23 @@ def check_output_path(input_path: Path, output_path: Path) -> None:
         raise ValueError(f"--output {output} is the input file {source}: write the answers to another file, e.g. answers.jsonl")
 
 
-def run(matcher: Any, *, input_path: Path, output_path: Path, target: str = "book", block_pairs: int = 256,
-        explain: bool = False) -> dict[str, Any]:
-    """Score ``input_path`` into ``output_path``, ``block_pairs`` pairs at a time; returns counts for the summary line.
+def run(matcher: Any, *, input_path: Path, output: Path, target: str = "book", block_pairs: int = 256,
+        explain: bool = False) -> StageResult:
+    """Score ``input_path`` into ``output``, ``block_pairs`` pairs at a time; the result's stats are the counts.
 
     The file is validated whole first (a bad line fails before any scoring), then read again and scored
     block by block, so memory is bounded by one block's texts whatever the file's size. Answers go to a
-    temporary sibling that replaces ``output_path`` only when every pair is scored. ``explain``: each line also
+    temporary sibling that replaces ``output`` only when every pair is scored. ``explain``: each line also
     carries the pair's ``explanation`` (:meth:`Matcher.explain`; PAN evaluators read only ``id`` and ``value``).
+    A user's file in, a user's file out: the manifest is returned (for the record), not written, and the
+    stage always runs.
     """
-    check_output_path(input_path, output_path)
+    check_output_path(input_path, output)
     if target not in TARGETS:
         raise ValueError(f"--target {target!r} is not known; use book or author")
     total = validate_pan_file(input_path)
     counts = {"pairs": 0, "abstained": 0, "same": 0}
-    with atomic_text_file(Path(output_path)) as handle, tqdm(total=total, desc="score-pairs", unit="pair", disable=progress_disabled()) as bar:
+    with atomic_text_file(Path(output)) as handle, tqdm(total=total, desc="score-pairs", unit="pair", disable=progress_disabled()) as bar:
         for block in blocks(iter_pan_pairs(input_path), block_pairs):
             lines = explained_answers(matcher, block, target=target) if explain else [
                 {"id": pair.id, "value": value} for pair, value in zip(block, pan_answers(matcher, block, target=target))]
@@ -159,5 +107,8 @@ def run(matcher: Any, *, input_path: Path, output_path: Path, target: str = "boo
             counts["abstained"] += sum(value == 0.5 for value in answers)
             counts["same"] += sum(value > 0.5 for value in answers)
             bar.update(len(block))
-    logger.info("score-pairs: %d pairs -> %s (%d abstentions)", counts["pairs"], output_path, counts["abstained"])
-    return {**counts, "output": str(output_path)}
+    logger.info("score-pairs: %d pairs -> %s (%d abstentions)", counts["pairs"], output, counts["abstained"])
+    manifest = Manifest(stage=STAGE, config={"target": target, "block_pairs": block_pairs, "explain": explain},
+                        inputs={"pairs": hash_tree(Path(input_path))}, outputs={Path(output).name: hash_tree(Path(output))},
+                        stats={**counts, "output": str(output)})
+    return StageResult(STAGE, manifest, ran=True, summary=f"{counts['pairs']} pairs ({counts['same']} same, {counts['abstained']} abstained)")

@@ -25,6 +25,7 @@ from writing7.artifacts import MANIFEST_NAME, Manifest, atomic_directory, atomic
 from writing7.progress import progress_disabled
 from writing7.config.standardize import StandardizeConfig
 from writing7.corpus import BookFile, corpus_folders, discover_corpora, folders_without_books, read_book
+from writing7.stages import StageResult, format_number
 
 logger = logging.getLogger(__name__)
 STAGE = "standardize"
@@ -136,18 +137,24 @@ def _check_paths(source: Path, output: Path) -> None:
         )
 
 
-def run(cfg: StandardizeConfig, *, source: Path | Sequence[Path], output: Path, force: bool = False) -> Manifest:
-    """Standardize every book under ``source`` (one folder, or several read as one corpus) into ``output``
+def summary_line(stats: dict[str, Any]) -> str:
+    """``12 of 13 books written, min kept fraction 0.812``: the stage's one line for the pipeline."""
+    return f"{stats['books_written']} of {stats['books_found']} books written, min kept fraction {format_number(stats['min_kept_fraction'])}"
+
+
+def run(cfg: StandardizeConfig, *, corpus: Path | Sequence[Path], output: Path, force: bool = False) -> StageResult:
+    """Standardize every book under ``corpus`` (one folder, or several read as one corpus) into ``output``
     (skipped when current unless ``force``)."""
-    folders, output = corpus_folders(source), Path(output)
+    folders, output = corpus_folders(corpus), Path(output)
     books = discover_corpora(folders)  # raises when a folder has no .txt file at all
     for folder in folders:
         _check_paths(folder, output)
     inputs = {"source" if position == 0 else f"source {position + 1}": hash_tree(folder) for position, folder in enumerate(folders)}
     if not force and is_current(output, stage=STAGE, config=cfg.to_dict(), inputs=inputs):
         logger.info("standardize: %s is current, skipped (use --force to redo)", output)
-        return Manifest.load(output)  # type: ignore[return-value]
-    empty_folders = [folder for corpus in folders for folder in folders_without_books(corpus)]
+        manifest = Manifest.load(output)
+        return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
+    empty_folders = [folder for corpus_folder in folders for folder in folders_without_books(corpus_folder)]
     for folder in empty_folders:
         logger.warning("skipped folder %s: no .txt files in it", folder)
     source = folders[0] if len(folders) == 1 else ", ".join(str(folder) for folder in folders)
@@ -161,4 +168,4 @@ def run(cfg: StandardizeConfig, *, source: Path | Sequence[Path], output: Path, 
         skipped_folders = [{"folder": folder, "skip_reason": "folder with no .txt files"} for folder in empty_folders]
         atomic_write_json(temporary / REPORT_NAME, {"totals": stats, "books": entries, "skipped_folders": skipped_folders})
         manifest = finish(temporary, stage=STAGE, config=cfg.to_dict(), inputs=inputs, stats=stats)
-    return manifest
+    return StageResult(STAGE, manifest, ran=True, summary=summary_line(stats))

@@ -23,14 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from writing7.artifacts import ArtifactLayout, Manifest, files_current, finish_files, hash_tree, read_manifest, require_input
+from writing7.artifacts import ArtifactLayout, files_current, finish_files, hash_tree, read_manifest, require_input
 from writing7.config.calibrate import CalibrateConfig
 from writing7.corpus import corpus_inputs
 from writing7.inference.documents import ChunkingSettings
 from writing7.inference.verdict import PROFILE_DIRECTORY, TASKS, VERDICT_FILE, PairFeatures, Verdict, VerdictFeaturizer, band_of, fit_band_heads
 from writing7.models.text_profile import TextProfiler
 from writing7.prepare.length_pairs import LENGTHS, LengthPairs
-from writing7.stages.length_suite import base_encoder, dataset_passage_pairs, suite, training_excerpts
+from writing7.length_suite import FIT_FEATURES_FILE, base_encoder, dataset_passage_pairs, save_fit_features, suite, training_excerpts
+from writing7.stages import StageResult, format_number
 
 logger = logging.getLogger(__name__)
 STAGE = "calibrate-verdict"
@@ -72,41 +73,17 @@ def fit_verdict(cfg: CalibrateConfig, pairs: dict[str, LengthPairs], features: d
     return Verdict(chunking_settings(cfg), profiler, heads, stats)
 
 
-FIT_FEATURES_FILE = "verdict_fit.npz"
-
-
-def save_fit_features(path: Path, pairs: dict[str, LengthPairs], features: dict[str, PairFeatures]) -> None:
-    """The fitting pairs' features and kinds per length (``evaluate`` calibrates the baselines on exactly these pairs)."""
-    import io
-
-    from writing7.artifacts import atomic_write_bytes
-
-    arrays = {}
-    for length, length_pairs in pairs.items():
-        arrays |= {f"{length}/values": features[length].values, f"{length}/words": features[length].words,
-                   f"{length}/passages": features[length].passages, f"{length}/kinds": np.array(length_pairs.kinds),
-                   f"{length}/first_books": np.array([a for a, _ in length_pairs.books]),
-                   f"{length}/second_books": np.array([b for _, b in length_pairs.books])}
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def load_fit_features(path: Path) -> dict[str, tuple[LengthPairs, PairFeatures]]:
-    """``{length: (pairs without texts, features)}`` written by :func:`save_fit_features`."""
-    with np.load(path) as data:
-        lengths = sorted({key.split("/")[0] for key in data.files}, key=list(LENGTHS).index)
-        return {length: (LengthPairs(length, [], [], data[f"{length}/kinds"].tolist(),
-                                     list(zip(data[f"{length}/first_books"].tolist(), data[f"{length}/second_books"].tolist()))),
-                         PairFeatures(data[f"{length}/values"], data[f"{length}/words"], data[f"{length}/passages"]))
-                for length in lengths}
-
-
 def verdict_config(cfg: CalibrateConfig) -> dict[str, Any]:
     return {name: value for name, value in cfg.to_dict().items() if name in VERDICT_CONFIG_FIELDS}
 
 
-def run(cfg: CalibrateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, device: str | None = None) -> Manifest:
+def summary_line(stats: dict[str, Any]) -> str:
+    """``verdict AUC by band: book 0.912 / 0.951 ..., author ...``: the stage's one line (validation, in-sample)."""
+    return "verdict AUC by band: " + ", ".join(
+        f"{task} " + " / ".join(format_number(head.get("auc")) for head in stats.get(task, {}).values()) for task in TASKS)
+
+
+def run(cfg: CalibrateConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, device: str | None = None) -> StageResult:
     """Fit and write the verdict next to the trained model under ``artifacts`` (skipped when current)."""
     from writing7.models.matcher import MatcherModel
 
@@ -120,7 +97,8 @@ def run(cfg: CalibrateConfig, *, corpus: Path | Sequence[Path], artifacts: Path,
     manifest_path, config = model_dir / MANIFEST_FILE, verdict_config(cfg)
     if not force and files_current(manifest_path, stage=STAGE, config=config, inputs=inputs, outputs=outputs):
         logger.info("verdict: skipped (current) %s", model_dir / VERDICT_FILE)
-        return read_manifest(manifest_path)
+        manifest = read_manifest(manifest_path)
+        return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
     logger.info("verdict: fitting the text profiler on the training books")
     profiler = TextProfiler().fit(training_excerpts(corpus, processed))
     model = MatcherModel.load(model_dir, device=device)
@@ -138,5 +116,6 @@ def run(cfg: CalibrateConfig, *, corpus: Path | Sequence[Path], artifacts: Path,
     verdict = fit_verdict(cfg, pairs, features, profiler)
     save_fit_features(model_dir / FIT_FEATURES_FILE, pairs, features)
     verdict.save(model_dir)
-    return finish_files(manifest_path, stage=STAGE, config=config, inputs=inputs, outputs=outputs,
-                        stats={**verdict.fit_stats, "settings": dataclasses.asdict(verdict.settings)})
+    manifest = finish_files(manifest_path, stage=STAGE, config=config, inputs=inputs, outputs=outputs,
+                            stats={**verdict.fit_stats, "settings": dataclasses.asdict(verdict.settings)})
+    return StageResult(STAGE, manifest, ran=True, summary=summary_line(manifest.stats))

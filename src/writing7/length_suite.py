@@ -1,7 +1,8 @@
 """The length suite: pairs of one split's books at 200, 1,000, 5,000 words and whole halves.
 
-Shared by ``calibrate`` (fits the verdict on the validation split) and ``evaluate`` (reports the test
-split by length). Books come from the corpus through :func:`writing7.corpus.read_book` (the same
+Shared by ``calibrate`` (fits the verdict on the validation split, and saves the fitting pairs' features:
+:func:`save_fit_features`), ``evaluate`` (reports the test split by length, with baselines fitted on those
+features) and ``calibrate-attribution`` (reads a split's books). Books come from the corpus through :func:`writing7.corpus.read_book` (the same
 standardisation as everywhere); which books belong to a split comes from ``data/processed``.
 """
 
@@ -14,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from writing7.artifacts import require_input
+from writing7.artifacts import atomic_write_bytes, require_input
 from writing7.corpus import discover_books, discover_corpora, read_book
+from writing7.inference.verdict import PairFeatures
+from writing7.pair_files import load_pair_split
 from writing7.prepare.length_pairs import LENGTHS, LengthPairs, length_pairs, nearest_other_author_books
 
 logger = logging.getLogger(__name__)
@@ -153,8 +156,6 @@ PAIR_KINDS = {"positive": "same_book", "same_author": "same_author", "negative":
 def dataset_passage_pairs(processed: Path, split: str, *, seed: int) -> LengthPairs:
     """``split``'s pairs of ``data/processed`` (sentence-window passages of ~190 words, negatives half hard) as
     passage-length pairs, the different-author pairs shuffled so that a task's balanced selection mixes their kinds."""
-    from writing7.stages.calibrate import load_pair_split
-
     columns = load_pair_split(processed, split)
     rows = list(zip(columns["text1"], columns["text2"], columns["pair_type"], columns["book1"], columns["book2"]))
     negatives = [row for row in rows if row[2] == "negative"]
@@ -170,3 +171,31 @@ def training_excerpts(corpus: Path | Sequence[Path], processed: Path, *, words: 
 
     authors = split_books(processed, "train")
     return [text for book in read_books(corpus, authors).values() for text in excerpts(book, words, per_book)]
+
+
+FIT_FEATURES_FILE = "verdict_fit.npz"
+
+
+def save_fit_features(path: Path, pairs: dict[str, LengthPairs], features: dict[str, PairFeatures]) -> None:
+    """The fitting pairs' features and kinds per length (``evaluate`` calibrates the baselines on exactly these pairs)."""
+    import io
+
+    arrays = {}
+    for length, cut in pairs.items():
+        arrays |= {f"{length}/values": features[length].values, f"{length}/words": features[length].words,
+                   f"{length}/passages": features[length].passages, f"{length}/kinds": np.array(cut.kinds),
+                   f"{length}/first_books": np.array([a for a, _ in cut.books]),
+                   f"{length}/second_books": np.array([b for _, b in cut.books])}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_fit_features(path: Path) -> dict[str, tuple[LengthPairs, PairFeatures]]:
+    """``{length: (pairs without texts, features)}`` written by :func:`save_fit_features`."""
+    with np.load(path) as data:
+        lengths = sorted({key.split("/")[0] for key in data.files}, key=list(LENGTHS).index)
+        return {length: (LengthPairs(length, [], [], data[f"{length}/kinds"].tolist(),
+                                     list(zip(data[f"{length}/first_books"].tolist(), data[f"{length}/second_books"].tolist()))),
+                         PairFeatures(data[f"{length}/values"], data[f"{length}/words"], data[f"{length}/passages"]))
+                for length in lengths}
