@@ -10,27 +10,36 @@ import typer
 from writing7.cli import app
 from writing7.cli.common import user_errors
 
+# The options `serve` and `ui` share, declared once.
+MODEL = typer.Option(None, "--model", help="Model folder (default $WRITING7_ARTIFACTS/models/book_matcher_contrastive/final).")
+INDEX = typer.Option(None, "--index", help="Search index folder (enables POST /v1/search and the page's search).")
+CANDIDATES = typer.Option(None, "--candidates", help="Candidate authors for /v1/attribute and the page: DIR/AUTHOR/*.txt.")
+PORT = typer.Option(None, "--port", help="TCP port (default 8000).")
+API_KEY = typer.Option(None, "--api-key", help="Require this key (Authorization: Bearer KEY; the page asks for it); default env WRITING7_API_KEY.")
+DEVICE = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N.")
+CONFIG = typer.Option(None, "--config", help="TOML file; its \\[serve], \\[inference] and \\[search] tables set defaults.")
+
 
 @app.command("serve")
 @user_errors
 def serve(
-    model: Path = typer.Option(None, "--model", help="Model folder (default $WRITING7_ARTIFACTS/models/book_matcher_contrastive/final)."),
-    index: Path = typer.Option(None, "--index", help="Search index folder (enables POST /v1/search)."),
+    model: Path = MODEL,
+    index: Path = INDEX,
     teacher: Path = typer.Option(None, "--teacher", help="Cross-encoder teacher folder (enables rerank in /v1/search)."),
     host: str = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
-    port: int = typer.Option(None, "--port", help="TCP port (default 8000)."),
-    api_key: str = typer.Option(None, "--api-key", help="Require this key (Authorization: Bearer KEY); default env WRITING7_API_KEY."),
+    port: int = PORT,
+    api_key: str = API_KEY,
     batching: bool = typer.Option(None, "--batching/--no-batching", help="Micro-batch concurrent requests (default on)."),
     max_batch_size: int = typer.Option(None, "--max-batch-size", help="Most pairs or texts in one forward."),
     max_wait_ms: float = typer.Option(None, "--max-wait-ms", help="How long a micro-batch waits for more requests."),
     uncalibrated: bool = typer.Option(False, "--uncalibrated", help="Serve without calibration files (flagged in every response)."),
-    device: str = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N."),
+    device: str = DEVICE,
     precision: str = typer.Option(None, "--precision", help="auto, fp32, bf16 or int8 (default auto: bf16 where native, else int8 "
                                                             "on a CPU, each kept only when it matches fp32)."),
-    config: Path = typer.Option(None, "--config", help="TOML file; its \\[serve], \\[inference] and \\[search] tables set defaults."),
+    config: Path = CONFIG,
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
     body_timeout_s: float = typer.Option(None, "--body-timeout-s", help="Seconds a request body may stall before 408 (default 30)."),
-    candidates: Path = typer.Option(None, "--candidates", help="Candidate authors for /v1/attribute and the page: DIR/AUTHOR/*.txt."),
+    candidates: Path = CANDIDATES,
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Where attribution caches candidate profiles (default $WRITING7_CACHE or ~/.cache/writing7)."),
 ) -> None:
     """Serve score, style similarity, embed, search, compare and attribute over HTTP, and the web page at /."""
@@ -43,13 +52,8 @@ def serve(
 @app.command("ui")
 @user_errors
 def ui(
-    model: Path = typer.Option(None, "--model", help="Model folder (default $WRITING7_ARTIFACTS/models/book_matcher_contrastive/final)."),
-    index: Path = typer.Option(None, "--index", help="Search index folder (enables the page's search)."),
-    candidates: Path = typer.Option(None, "--candidates", help="Candidate authors for attribution: DIR/AUTHOR/*.txt."),
-    port: int = typer.Option(None, "--port", help="TCP port (default 8000)."),
-    api_key: str = typer.Option(None, "--api-key", help="Require this key (the page asks for it); default env WRITING7_API_KEY."),
-    device: str = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N."),
-    config: Path = typer.Option(None, "--config", help="TOML file; its \\[serve], \\[inference] and \\[search] tables set defaults."),
+    model: Path = MODEL, index: Path = INDEX, candidates: Path = CANDIDATES, port: int = PORT, api_key: str = API_KEY,
+    device: str = DEVICE, config: Path = CONFIG,
 ) -> None:
     """Start the service on this machine and open its web page in the browser (`writing7 serve`, then the page)."""
     start(ServeOptions(model=model, index=index, candidates=candidates, port=port, api_key=api_key, device=device, config=config,
