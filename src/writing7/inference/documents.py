@@ -40,11 +40,6 @@ class ChunkingSettings:
     top_k: int = 3
     single_passage_words: int = 300
 
-    @classmethod
-    def from_config(cls, config: Any) -> ChunkingSettings:
-        """From an :class:`~writing7.config.inference.InferenceConfig`."""
-        return cls(config.chunk_size, config.min_chunk_chars, config.max_chunks_per_document, config.top_k, config.single_passage_words)
-
 
 def document_chunks(text: str, settings: ChunkingSettings) -> list[str]:
     """At most ``settings.max_chunks`` passages spread evenly over ``text`` (the text itself when it is short).
