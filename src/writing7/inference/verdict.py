@@ -34,7 +34,7 @@ from writing7.artifacts import atomic_write_json
 from writing7.calibration.fused import FusedLogisticCalibrator
 from writing7.calibration.threshold import ThresholdCalibrator
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
-from writing7.models.scoring import check_pairs, unique_texts
+from writing7.models.scoring import ENCODE_BATCH_SIZE, check_pairs, unique_texts
 from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, TextProfiles
 
 logger = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def _select_rows(table: Any, rows: np.ndarray) -> Any:
 class VerdictFeaturizer:
     """Turns text pairs into :class:`PairFeatures` with a :class:`~writing7.models.matcher.MatcherModel` and a fitted profiler."""
 
-    def __init__(self, model: Any, profiler: TextProfiler | None, settings: ChunkingSettings, *, batch_size: int = 64) -> None:
+    def __init__(self, model: Any, profiler: TextProfiler | None, settings: ChunkingSettings, *, batch_size: int = ENCODE_BATCH_SIZE) -> None:
         self.model = model
         self.profiler = profiler
         self.settings = settings

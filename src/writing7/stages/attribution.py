@@ -208,6 +208,7 @@ def attribution_markdown(report: dict[str, Any]) -> str:
 
 def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, device: str | None = None) -> Manifest:
     """Fit ``MODEL/attribution.json`` on validation authors; write ``reports/attribution.*`` on test authors (skipped when current)."""
+    from writing7.config.inference import InferenceConfig
     from writing7.inference.matcher import Matcher
 
     layout = ArtifactLayout(Path(artifacts))
@@ -220,7 +221,7 @@ def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Pat
     if not force and files_current(layout.reports / MANIFEST_FILE, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs):
         logger.info("calibrate-attribution: skipped (current) %s", layout.reports)
         return read_manifest(layout.reports / MANIFEST_FILE)
-    matcher = Matcher.load(model_dir, device=device)
+    matcher = Matcher.load(model_dir, device=device, config=InferenceConfig(batch_size=cfg.batch_size))
     result = evaluate_attribution(cfg, matcher, corpus, processed, cache_dir=None)
     result["calibration"].save(model_dir)
     atomic_write_text(layout.reports / REPORT_MARKDOWN, attribution_markdown(result["report"]))
