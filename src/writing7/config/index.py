@@ -5,7 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from writing7.config.base import StageConfig, option
-from writing7.config.inference import DEFAULT_PRECISION, INFERENCE_PRECISIONS, PRECISION_HELP
+from writing7.config.inference import (
+    DEFAULT_PRECISION,
+    INFERENCE_PRECISIONS,
+    PRECISION_HELP,
+)
 from writing7.inference.vector_index import BACKENDS, VectorIndexSettings
 from writing7.models.scoring import ENCODE_BATCH_SIZE
 

@@ -19,6 +19,7 @@ whole-text stylometry and the length.
 from __future__ import annotations
 
 import dataclasses
+
 import numpy as np
 
 from writing7.text.chunks import PASSAGE_SENTENCES, make_chunks
