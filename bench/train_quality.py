@@ -44,6 +44,7 @@ def main() -> None:
     from writing7.metrics.tasks import select_tasks
     from writing7.models.bi_encoder import resolve_base_model
     from writing7.models.matcher import MatcherModel
+    from writing7.models.scoring import score_text_pairs
 
     torch.set_num_threads(args.threads)
     splits = load_from_disk(str(args.artifacts / "data" / "processed"))
@@ -60,8 +61,8 @@ def main() -> None:
     model_dir = args.model or args.artifacts / "models" / "book_matcher_contrastive" / "final"
     if model_dir.is_dir():
         model = MatcherModel.load(model_dir, device="cpu")
-        logits = model.pair_logits(texts1, texts2)
-        cosine = model.cosine(texts1, texts2)
+        pair_scores = score_text_pairs(model, texts1, texts2)
+        logits, cosine = pair_scores.logits, pair_scores.cosines
         scores["Writing7 pair head (logits)"] = (logits[:, 0], logits[:, 1])
         scores["Writing7 embedding cosine"] = (cosine, cosine)
     table = {}

@@ -20,8 +20,8 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from writing7.calibration.bundle import TaskCalibration, fit_task_calibration
-from writing7.calibration.scoring import unique_texts
 from writing7.metrics.tasks import TaskSelection
+from writing7.models.scoring import unique_texts
 
 
 def default_base_model() -> str:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from writing7.calibration.base import Calibrator, NotFittedError
+from writing7.calibration.fused import FusedLogisticCalibrator
 from writing7.calibration.platt import PlattCalibrator
 from writing7.calibration.style_map import StyleCalibrator
 from writing7.calibration.temperature import TemperatureCalibrator
@@ -31,11 +32,18 @@ def _cosine_data() -> tuple[np.ndarray, np.ndarray]:
     return cosines, rng.uniform(size=cosines.size) < np.clip(cosines + 0.1, 0, 1)
 
 
+def _feature_data() -> tuple[np.ndarray, np.ndarray]:
+    """The logit data as a one-column feature matrix, (n, 1): the fused head reads rows of features."""
+    logits, labels = _logit_data()
+    return logits[:, None], labels
+
+
 CASES = [
     (TemperatureCalibrator, _logit_data, np.linspace(-8, 8, 201)),
     (PlattCalibrator, _logit_data, np.linspace(-8, 8, 201)),
     (ThresholdCalibrator, _probability_data, np.linspace(0, 1, 201)),
     (StyleCalibrator, _cosine_data, np.linspace(-1, 1, 201)),
+    (FusedLogisticCalibrator, _feature_data, np.linspace(-8, 8, 201)[:, None]),
 ]
 IDS = [case[0].__name__ for case in CASES]
 
@@ -74,6 +82,17 @@ def test_single_class_labels_are_refused(cls: type[Calibrator], data, grid) -> N
     scores, _ = data()
     with pytest.raises(ValueError, match="one class only"):
         cls().fit(scores, np.ones(scores.size, dtype=bool))
+
+
+def test_every_calibrator_is_in_the_battery() -> None:
+    """A new Calibrator subclass must join CASES, so the contract keeps covering all of them."""
+    import writing7.calibration.bundle  # noqa: F401  (imports the calibrator modules the bundle uses)
+
+    assert set(_subclasses(Calibrator)) == {case[0] for case in CASES}
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [sub for direct in cls.__subclasses__() for sub in (direct, *_subclasses(direct))]
 
 
 def test_loading_the_wrong_kind_is_refused(tmp_path: Path) -> None:

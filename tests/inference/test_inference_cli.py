@@ -100,6 +100,26 @@ def test_compare_standardizes_files_and_prints_the_verdict_with_its_features(tmp
     assert printed["words"][0] > 1000 and "char4_cosine" in printed["features"]
 
 
+@pytest.mark.parametrize("how", ["--uncalibrated", "[inference] uncalibrated = true"])
+def test_uncalibrated_compare_reports_the_raw_scores_of_score(tmp_path, calibrated_matcher_dir, how):
+    """With the verdict next to the model, the uncalibrated mode must still not use it: compare agrees with score."""
+    from writing7.user_text import read_user_document
+
+    first = FIXTURE_CORPUS / "grey-zane" / "desert-gold.txt"
+    second = FIXTURE_CORPUS / "grey-zane" / "riders-of-the-purple-sage.txt"
+    config = tmp_path / "w7.toml"
+    config.write_text("[inference]\nuncalibrated = true\n" if how.startswith("[") else "")
+    options = ["--uncalibrated"] if how == "--uncalibrated" else ["--config", config]
+    result = invoke("compare", first, second, "--model", calibrated_matcher_dir, *options)
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    documents = [read_user_document(path, max_bytes=None) for path in (first, second)]
+    raw = Matcher.load(calibrated_matcher_dir, uncalibrated=True).score(*documents)
+    assert printed["calibrated"] is False and raw["calibrated"] is False
+    assert printed["p_same_book"] == pytest.approx(raw["p_same_book"]) and printed["p_same_author"] == pytest.approx(raw["p_same_author"])
+    assert printed["abstained"] is False and "char4_cosine" not in printed["features"]  # no verdict: passage features only
+
+
 def test_index_and_search_through_the_cli(tmp_path, calibrated_matcher_dir, monkeypatch):
     config = tmp_path / "w7.toml"
     config.write_text("[index]\nchunk_size = 4\noverlap = 4\nmax_chunks_per_book = 4\nheld_out_per_book = 1\n")

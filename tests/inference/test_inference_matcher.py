@@ -6,6 +6,7 @@ import pytest
 
 from matcher_models import fixture_chunks
 from writing7.inference.matcher import Matcher
+from writing7.models.scoring import score_text_pairs
 
 KEYS = {"p_same_book", "p_same_author", "decision", "abstained", "author_decision", "author_abstained", "pan_book", "pan_author",
         "style_similarity", "words", "passages", "length_band", "calibrated"}
@@ -98,9 +99,9 @@ def test_uncalibrated_mode_is_flagged_in_every_result(tmp_path, calibrated_match
     matcher = Matcher.load(bare, uncalibrated=True)
     result = matcher.score(passages[0], passages[1])
     assert result["calibrated"] is False and result["abstained"] is False
-    logits = matcher.model.pair_logits([passages[0]], [passages[1]])
-    assert result["p_same_book"] == pytest.approx(1 / (1 + np.exp(-logits[0, 0])), abs=1e-5)
-    cosine = float(matcher.model.cosine([passages[0]], [passages[1]])[0])
+    raw = score_text_pairs(matcher.model, [passages[0]], [passages[1]])
+    assert result["p_same_book"] == pytest.approx(1 / (1 + np.exp(-raw.logits[0, 0])), abs=1e-5)
+    cosine = float(raw.cosines[0])
     assert matcher.style_similarity(passages[0], passages[1]) == pytest.approx((cosine + 1) / 2, abs=1e-5)
     compared = matcher.compare_documents(" ".join(passages[:3]), " ".join(passages[3:]))
     assert compared["calibrated"] is False

@@ -9,6 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from writing7.models.matcher import MatcherModel
+from writing7.models.scoring import score_text_pairs
 from writing7.models.style_features import StyleFeaturizer, pair_feature_tensor
 from writing7.training.data import split_columns, tables_from_split
 from writing7.training.head_fit import SIMILARITY_FEATURES, fit_linear_head, partition_by_author, summarise_weights, task_masks
@@ -69,7 +70,7 @@ def test_training_with_a_holdout_ends_with_a_linear_head_that_survives_saving(tr
     loaded = MatcherModel.load(folder, device="cpu", precision="fp32")
     assert loaded.info["pair_head"]["hidden"] == 0
     texts1, texts2 = splits["test"]["text1"][:5], splits["test"]["text2"][:5]
-    np.testing.assert_allclose(loaded.pair_logits(texts1, texts2), matcher.pair_logits(texts1, texts2), atol=1e-4)
+    np.testing.assert_allclose(score_text_pairs(loaded, texts1, texts2).logits, score_text_pairs(matcher, texts1, texts2).logits, atol=1e-4)
 
 
 @pytest.mark.parametrize("features", ["all", "similarities"])

@@ -10,6 +10,7 @@ from conftest import TINY_TEACHER, TINY_TRAIN
 from writing7.cli import app
 from writing7.models.cross_encoder import CrossEncoderTeacher
 from writing7.models.matcher import MatcherModel
+from writing7.models.scoring import score_text_pairs
 
 
 def toml_table(name: str, values: dict) -> str:
@@ -39,7 +40,7 @@ def test_train_writes_the_model_and_skips_when_current(artifacts, config_file):
     manifest = json.loads((final / "manifest.json").read_text())
     assert manifest["stage"] == "train" and manifest["stats"]["steps"] == 3
     model = MatcherModel.load(final, device="cpu")
-    assert model.pair_logits(["A calm sea."], ["A stormy sea."]).shape == (1, 2)
+    assert score_text_pairs(model, ["A calm sea."], ["A stormy sea."]).logits.shape == (1, 2)
     modified = final.stat().st_mtime_ns
     again = invoke("train", "--artifacts", artifacts, "--config", config_file, "--max-steps", 3, "--save-steps", 2)
     assert again.exit_code == 0 and final.stat().st_mtime_ns == modified  # current: not retrained

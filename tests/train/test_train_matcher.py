@@ -7,6 +7,7 @@ import pytest
 from sentence_transformers import SentenceTransformer
 
 from writing7.models.matcher import MatcherModel
+from writing7.models.scoring import pair_cosines, score_text_pairs
 
 TEXTS1 = ["The sea was calm and the ship lay still.", "It was the best of times.", "Anne looked at Marilla."]
 TEXTS2 = ["The captain waited on the bridge.", "It was the worst of times.", "The sea was calm and the ship lay still."]
@@ -37,15 +38,15 @@ def test_encode_returns_normalised_float32_in_input_order(saved_model):
     assert model.encode([]).shape == (0, model.info["embedding_dim"])
 
 
-def test_pair_logits_agree_with_the_embedding_route_and_cosine(saved_model):
+def test_scored_pairs_agree_with_the_embedding_route_and_cosine(saved_model):
     model = MatcherModel.load(saved_model, device="cpu", precision="fp32")
-    logits = model.pair_logits(TEXTS1, TEXTS2, batch_size=2)
-    assert logits.shape == (3, 2) and logits.dtype == np.float32
+    scores = score_text_pairs(model, TEXTS1, TEXTS2, batch_size=2)
+    assert scores.logits.shape == (3, 2) and scores.cosines.shape == (3,)
     reused = model.pair_logits_from_embeddings(model.encode(TEXTS1), model.encode(TEXTS2), TEXTS1, TEXTS2)
-    np.testing.assert_allclose(logits, reused, atol=1e-5)
-    np.testing.assert_allclose(model.pair_logits(TEXTS2, TEXTS1), logits, atol=1e-5)  # the head is symmetric
-    cosine = model.cosine(TEXTS1, TEXTS2)
-    np.testing.assert_allclose(cosine, np.sum(model.encode(TEXTS1) * model.encode(TEXTS2), axis=1), atol=1e-5)
+    np.testing.assert_allclose(scores.logits, reused, atol=1e-5)
+    np.testing.assert_allclose(score_text_pairs(model, TEXTS2, TEXTS1).logits, scores.logits, atol=1e-5)  # the head is symmetric
+    np.testing.assert_allclose(scores.cosines, np.sum(model.encode(TEXTS1) * model.encode(TEXTS2), axis=1), atol=1e-5)
+    np.testing.assert_allclose(pair_cosines(model, TEXTS1, TEXTS2), scores.cosines, atol=1e-6)
 
 
 def test_info_describes_the_model(saved_model):
@@ -58,6 +59,6 @@ def test_info_describes_the_model(saved_model):
 def test_mismatched_inputs_are_refused(saved_model, tmp_path):
     model = MatcherModel.load(saved_model, device="cpu")
     with pytest.raises(ValueError, match="equal length"):
-        model.pair_logits(TEXTS1, TEXTS2[:2])
+        score_text_pairs(model, TEXTS1, TEXTS2[:2])
     with pytest.raises(FileNotFoundError, match="run `writing7 train` first"):
         MatcherModel.load(tmp_path)

@@ -32,7 +32,8 @@ def serve(
     batching: bool = typer.Option(None, "--batching/--no-batching", help="Micro-batch concurrent requests (default on)."),
     max_batch_size: int = typer.Option(None, "--max-batch-size", help="Most pairs or texts in one forward."),
     max_wait_ms: float = typer.Option(None, "--max-wait-ms", help="How long a micro-batch waits for more requests."),
-    uncalibrated: bool = typer.Option(False, "--uncalibrated", help="Serve without calibration files (flagged in every response)."),
+    uncalibrated: bool = typer.Option(None, "--uncalibrated", help="Serve without calibration files (flagged in every response); "
+                                                                  "default \\[inference] uncalibrated."),
     device: str = DEVICE,
     precision: str = typer.Option(None, "--precision", help="auto, fp32, bf16 or int8 (default auto: bf16 where native, else int8 "
                                                             "on a CPU, each kept only when it matches fp32)."),
@@ -73,7 +74,7 @@ class ServeOptions:
     batching: bool | None = None
     max_batch_size: int | None = None
     max_wait_ms: float | None = None
-    uncalibrated: bool = False
+    uncalibrated: bool | None = None  # None: [inference] uncalibrated
     device: str | None = None
     precision: str | None = None
     config: Path | None = None
@@ -98,15 +99,15 @@ def start(options: ServeOptions, *, open_browser: bool) -> None:
     config = options.config
     cfg = ServeConfig.load(config, host=options.host, port=options.port, batching=options.batching,
                            max_batch_size=options.max_batch_size, max_wait_ms=options.max_wait_ms, body_timeout_s=options.body_timeout_s)
-    inference = InferenceConfig.load(config, precision=options.precision)
+    inference = InferenceConfig.load(config, precision=options.precision, uncalibrated=options.uncalibrated)
     model = require_folder(options.model or ArtifactLayout.from_env().bi_encoder, what="model",
                            fix="run `writing7 train` first, or pass --model with a trained model folder")
-    if not options.uncalibrated and not MatcherCalibration.exists(model):
+    if not inference.uncalibrated and not MatcherCalibration.exists(model):
         raise FileNotFoundError(f"no calibration in {model}: run `writing7 calibrate` first (or pass --uncalibrated)")
     if options.index is not None:
         require_folder(options.index, what="search index", fix="run `writing7 index --corpus DIR` first, or pass --index with an index folder")
     application = create_app(model, config=cfg, index_dir=options.index, teacher_dir=options.teacher, api_key=options.api_key,
-                             uncalibrated=options.uncalibrated, inference=inference, search=SearchConfig.load(config),
+                             inference=inference, search=SearchConfig.load(config),
                              device=options.device, candidates_dir=options.candidates, cache_dir=options.cache_dir or default_cache_dir())
     application.state.service.load()  # a damaged model, index or candidates folder fails here, as one line, before anything listens
     address = f"http://{'127.0.0.1' if cfg.host in ('0.0.0.0', '::') else cfg.host}:{cfg.port}/"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from writing7.config.base import StageConfig, option
+from writing7.models.scoring import ENCODE_BATCH_SIZE
 
 QUERY_LENGTHS = ("200", "1000", "5000")
 
@@ -17,7 +18,7 @@ class AttributionConfig(StageConfig):
     lengths: list = option(list(QUERY_LENGTHS), "Query lengths in words (each fits the open-set softmax of its verdict length band).")
     queries_per_book: int = option(2, "Queries cut from each book per length (evenly spread, disjoint).")
     bins: int = option(10, "Equal-width bins for the ECE of the top probability.")
-    batch_size: int = option(32, "Passages per model forward.")
+    batch_size: int = option(ENCODE_BATCH_SIZE, "Passages per model forward.")
     seed: int = option(0, "Seed (kept for the manifest; query cutting is deterministic).")
 
     def validate(self) -> None:

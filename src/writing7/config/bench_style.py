@@ -6,6 +6,7 @@ import dataclasses
 
 from writing7.bench_style.prompts import PROMPT_MODES
 from writing7.config.base import StageConfig, option
+from writing7.text.chunks import MIN_PASSAGE_CHARACTERS, PASSAGE_SENTENCES
 
 LLM_BACKENDS = ("local", "openai")
 
@@ -25,8 +26,8 @@ class BenchStyleConfig(StageConfig):
     prompt_mode: str = option("both", "excerpt (real excerpt, author unnamed), brief (author named + content brief) or both.")
     excerpt_words: int = option(120, "The excerpt shown to the LLM is cut to at most this many words, at a sentence end.")
     reference_chunks: int = option(8, "Reference chunks per author (from books other than the excerpt's) that passages are scored against.")
-    chunk_size: int = option(10, "Sentences per chunk for excerpts, controls and references (non-overlapping; prepare's CPU preset uses 10).")
-    min_chunk_chars: int = option(400, "Chunks shorter than this many characters are not used.")
+    chunk_size: int = option(PASSAGE_SENTENCES, "Sentences per chunk for excerpts, controls and references (non-overlapping; the passage length prepare trains on).")
+    min_chunk_chars: int = option(MIN_PASSAGE_CHARACTERS, "Chunks shorter than this many characters are not used.")
     max_new_tokens: int = option(200, "Tokens generated per passage.")
     temperature: float = option(0.8, "Sampling temperature.")
     top_p: float = option(0.95, "Nucleus sampling threshold.")

@@ -7,6 +7,10 @@ import dataclasses
 from writing7.calibration.bundle import SCALERS
 from writing7.calibration.threshold import TARGET_METRICS
 from writing7.config.base import StageConfig, option
+from writing7.inference.documents import ChunkingSettings
+from writing7.models.scoring import ENCODE_BATCH_SIZE
+
+DEFAULT_CHUNKING = ChunkingSettings()  # the passage settings' one definition (inference.documents)
 
 
 @dataclasses.dataclass
@@ -23,15 +27,15 @@ class CalibrateConfig(StageConfig):
                                 "vs different-author pairs.")
     style_prior_strength: float = option(2.0, "Pseudo-pairs at the base rate added to each isotonic block of the style map (keeps it off 0 and 1).")
     max_pairs: int = option(0, "Use at most this many validation pairs (seeded sample); 0 = all.")
-    batch_size: int = option(64, "Texts per model forward when scoring validation pairs.")
+    batch_size: int = option(ENCODE_BATCH_SIZE, "Texts per model forward when scoring validation pairs.")
     seed: int = option(0, "Seed for the max_pairs sample and the verdict's validation excerpts.")
     # The verdict (any length): passages, length bands, fused heads. Recorded in verdict.json, which inference reads.
-    passage_sentences: int = option(10, "Sentences per passage when a long text is cut up (the passage length the pair head was trained on).")
-    single_passage_words: int = option(300, "A text of at most this many words is read as one passage.")
-    min_chunk_chars: int = option(200, "Passages of a long text shorter than this many characters are dropped.")
-    max_chunks_per_document: int = option(16, "At most this many passages of each text, spread over all of it, are compared "
+    passage_sentences: int = option(DEFAULT_CHUNKING.chunk_size, "Sentences per passage when a long text is cut up (the passage length the pair head was trained on).")
+    single_passage_words: int = option(DEFAULT_CHUNKING.single_passage_words, "A text of at most this many words is read as one passage.")
+    min_chunk_chars: int = option(DEFAULT_CHUNKING.min_chunk_chars, "Passages of a long text shorter than this many characters are dropped.")
+    max_chunks_per_document: int = option(DEFAULT_CHUNKING.max_chunks, "At most this many passages of each text, spread over all of it, are compared "
                                               "(work per pair grows with its square).")
-    top_k: int = option(3, "The passage feature 'top-k mean' averages the k highest passage-pair logits.")
+    top_k: int = option(DEFAULT_CHUNKING.top_k, "The passage feature 'top-k mean' averages the k highest passage-pair logits.")
     verdict_pairs_per_kind: int = option(400, "Validation pairs per kind (same book, same author, different) and length to fit the verdict on.")
     fit_corpora: list = option([], "More corpus folders ({author}/{title}.txt) by authors outside the pair dataset: their books join "
                                    "the validation books to fit the verdict (never the test split). More unseen authors, steadier weights.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from writing7.config.base import StageConfig, option
+from writing7.models.scoring import ENCODE_BATCH_SIZE
 
 BASELINES = ("char4_tfidf", "base_cosine")
 PAN_TASKS = ("author", "book")
@@ -24,7 +25,7 @@ class EvaluateConfig(StageConfig):
     tfidf_max_texts: int = option(20000, "At most this many distinct train-split texts fit the char 4-gram TF-IDF baseline.")
     max_pairs: int = option(0, "Use at most this many evaluation (and baseline-calibration) pairs, seeded sample; 0 = all.")
     bins: int = option(15, "Equal-width bins for ECE, MCE and the reliability diagram.")
-    batch_size: int = option(64, "Texts per model forward.")
+    batch_size: int = option(ENCODE_BATCH_SIZE, "Texts per model forward.")
     plots: bool = option(True, "Write PNG plots (reliability diagram, ROC curves, score histograms).")
     seed: int = option(0, "Seed for the max_pairs samples.")
 

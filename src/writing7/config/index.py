@@ -5,8 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 from writing7.config.base import StageConfig, option
-from writing7.config.inference import INFERENCE_PRECISIONS, PRECISION_HELP
+from writing7.config.inference import (
+    DEFAULT_PRECISION,
+    INFERENCE_PRECISIONS,
+    PRECISION_HELP,
+)
 from writing7.inference.vector_index import BACKENDS, VectorIndexSettings
+from writing7.models.scoring import ENCODE_BATCH_SIZE
 
 
 @dataclasses.dataclass
@@ -14,7 +19,7 @@ class IndexConfig(StageConfig):
     """``[index]``: ``writing7 index`` (chunk embeddings, book centroids and metadata)."""
 
     section = "index"
-    chunk_size: int = option(8, "Sentences per indexed chunk.")
+    chunk_size: int = option(8, "Sentences per indexed chunk (the index's own setting, recorded in index.json; not prepare's chunk_size).")
     overlap: int = option(8, "Step in sentences between chunk starts.")
     min_chunk_chars: int = option(200, "Chunks shorter than this many characters are not indexed.")
     min_stopword_ratio: float = option(0.2, "Chunks with a lower English stopword ratio are not indexed.")
@@ -28,8 +33,8 @@ class IndexConfig(StageConfig):
     hnsw_neighbours: int = option(32, "faiss-hnsw: graph links per vector, M (more = higher recall, more memory).")
     hnsw_build_depth: int = option(80, "faiss-hnsw: efConstruction, the search depth while building.")
     hnsw_search_depth: int = option(128, "faiss-hnsw: efSearch, the search depth per query (more = higher recall, slower).")
-    batch_size: int = option(64, "Chunks per encoder forward.")
-    precision: str = option("auto", PRECISION_HELP)
+    batch_size: int = option(ENCODE_BATCH_SIZE, "Chunks per encoder forward.")
+    precision: str = option(DEFAULT_PRECISION, PRECISION_HELP)
     workers: int = option(2, "Processes that read, standardize and chunk books (1 = in the main process).")
     seed: int = option(0, "Seed for the chunk sample.")
 

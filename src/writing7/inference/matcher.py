@@ -155,8 +155,8 @@ class Matcher:
 
     def _explained(self, text_a: str, text_b: str, *, top: int) -> tuple[dict[str, Any], PairFeatures]:
         """:meth:`explain`'s result and the pair's features (read once, as :meth:`score` reads them)."""
-        from writing7.calibration.scoring import unique_texts
         from writing7.inference.explain import pair_evidence, task_contributions
+        from writing7.models.scoring import unique_texts
 
         if not self.calibrated:
             raise ValueError("explanations need the calibrated verdict: load the model without --uncalibrated (run `writing7 calibrate`)")

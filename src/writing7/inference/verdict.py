@@ -31,9 +31,9 @@ import scipy.sparse as sp
 
 from writing7.artifacts import atomic_write_json, read_versioned_json
 from writing7.calibration.fused import FusedLogisticCalibrator
-from writing7.calibration.scoring import unique_texts
 from writing7.calibration.threshold import ThresholdCalibrator
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
+from writing7.models.scoring import ENCODE_BATCH_SIZE, check_pairs, unique_texts
 from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, TextProfiles
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def _select_rows(table: Any, rows: np.ndarray) -> Any:
 class VerdictFeaturizer:
     """Turns text pairs into :class:`PairFeatures` with a :class:`~writing7.models.matcher.MatcherModel` and a fitted profiler."""
 
-    def __init__(self, model: Any, profiler: TextProfiler | None, settings: ChunkingSettings, *, batch_size: int = 64) -> None:
+    def __init__(self, model: Any, profiler: TextProfiler | None, settings: ChunkingSettings, *, batch_size: int = ENCODE_BATCH_SIZE) -> None:
         self.model = model
         self.profiler = profiler
         self.settings = settings
@@ -141,8 +141,7 @@ class VerdictFeaturizer:
 
     def features(self, texts1: Sequence[str], texts2: Sequence[str]) -> PairFeatures:
         """Each distinct text is cut, encoded and profiled once, however many pairs it is in."""
-        if len(texts1) != len(texts2):
-            raise ValueError(f"{len(texts1)} first texts but {len(texts2)} second texts: pairs need one of each")
+        check_pairs(texts1, texts2)
         distinct, first, second = unique_texts(texts1, texts2)
         return self.pair_features(self.represent(distinct), first, second)
 

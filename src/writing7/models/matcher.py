@@ -26,6 +26,7 @@ from writing7.models.pair_head import PairHead
 from writing7.models.runtime import (
     LOAD_ERRORS, PrecisionPlan, check_model_files, damaged_model, quantize_linear_layers, resolve_device, resolve_precision,
 )
+from writing7.models.scoring import ENCODE_BATCH_SIZE, check_pairs, unique_texts
 from writing7.models.style_features import StyleFeaturizer, TextFeatures, pair_feature_tensor
 
 logger = logging.getLogger(__name__)
@@ -35,16 +36,6 @@ PRECISION_CHECK_SIZE = 16  # texts of the first encode call that ``precision="au
 PAIR_HEAD_FILE = "pair_head.safetensors"
 STYLE_DIRECTORY = "style_features"
 FORMAT_VERSION = 1
-
-
-def unique_rows(texts1: Sequence[str], texts2: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Distinct texts of both sides and the row of each side's text in that list."""
-    position: dict[str, int] = {}
-    for text in (*texts1, *texts2):
-        position.setdefault(text, len(position))
-    rows1 = np.fromiter((position[text] for text in texts1), dtype=np.int64, count=len(texts1))
-    rows2 = np.fromiter((position[text] for text in texts2), dtype=np.int64, count=len(texts2))
-    return list(position), rows1, rows2
 
 
 class MatcherModel:
@@ -132,7 +123,7 @@ class MatcherModel:
         (path / INFO_FILE).write_text(json.dumps(self.info, indent=2, default=str) + "\n", encoding="utf-8")
 
     # -- embeddings ---------------------------------------------------------------------------
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = ENCODE_BATCH_SIZE) -> np.ndarray:
         """(n,) texts -> (n, embedding_dim) float32 L2-normalised embeddings (length-sorted batches)."""
         texts = list(texts)
         if not texts:
@@ -169,27 +160,17 @@ class MatcherModel:
             return reference
         return candidate
 
-    def cosine(self, texts1: Sequence[str], texts2: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Cosine similarity of each pair, (n,) float32 in [-1, 1]."""
-        _check_pairs(texts1, texts2)
-        distinct, rows1, rows2 = unique_rows(texts1, texts2)
-        embeddings = self.encode(distinct, batch_size=batch_size)
-        return np.sum(embeddings[rows1] * embeddings[rows2], axis=1).astype(np.float32)
-
     # -- pair logits --------------------------------------------------------------------------
-    def pair_logits(self, texts1: Sequence[str], texts2: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """(n, 2) float32: [:, 0] same-book logit, [:, 1] same-author logit (uncalibrated)."""
-        _check_pairs(texts1, texts2)
-        distinct, rows1, rows2 = unique_rows(texts1, texts2)
-        embeddings = self.encode(distinct, batch_size=batch_size)
-        return self.pair_logits_for_rows(embeddings, self.text_features(distinct), rows1, rows2)
-
     def pair_logits_from_embeddings(self, embeddings1: np.ndarray, embeddings2: np.ndarray, texts1: Sequence[str], texts2: Sequence[str]) -> np.ndarray:
-        """Like :meth:`pair_logits` for pairs whose embeddings are already known (texts give the style features)."""
-        _check_pairs(texts1, texts2)
+        """(n, 2) float32 logits, [:, 0] same book, [:, 1] same author (uncalibrated), of pairs whose embeddings are known.
+
+        The texts give the style features. To score pairs of texts from scratch, use
+        :func:`writing7.models.scoring.score_text_pairs` (it encodes each distinct text once, then calls this).
+        """
+        check_pairs(texts1, texts2)
         if len(embeddings1) != len(texts1) or len(embeddings2) != len(texts2):
             raise ValueError(f"got {len(embeddings1)}/{len(embeddings2)} embeddings for {len(texts1)} pairs: pass one embedding per text")
-        distinct, rows1, rows2 = unique_rows(texts1, texts2)
+        distinct, rows1, rows2 = unique_texts(texts1, texts2)
         embeddings = np.zeros((len(distinct), np.asarray(embeddings1).shape[1]), dtype=np.float32)
         embeddings[rows1], embeddings[rows2] = embeddings1, embeddings2
         return self.pair_logits_for_rows(embeddings, self.text_features(distinct), rows1, rows2)
@@ -239,7 +220,3 @@ class MatcherModel:
             output[start:start + chunk] = logits.float().cpu().numpy()
         return output
 
-
-def _check_pairs(texts1: Sequence[str], texts2: Sequence[str]) -> None:
-    if len(texts1) != len(texts2):
-        raise ValueError(f"texts1 has {len(texts1)} texts but texts2 has {len(texts2)}: pass two lists of equal length")

@@ -43,7 +43,6 @@ class ServiceSources:
     index_dir: Path | None = None
     teacher_dir: Path | None = None
     reports_dir: Path | None = None
-    uncalibrated: bool = False
     device: str | None = None
     candidates_dir: Path | None = None
     cache_dir: Path | None = None
@@ -64,8 +63,7 @@ class Service:
         from writing7.inference.matcher import Matcher
         from writing7.inference.search import Searcher
 
-        self.matcher = Matcher.load(self.sources.model_dir, device=self.sources.device, uncalibrated=self.sources.uncalibrated,
-                                    config=self.inference)
+        self.matcher = Matcher.load(self.sources.model_dir, device=self.sources.device, config=self.inference)
         if self.sources.index_dir is not None:
             self.searcher = Searcher.load(self.sources.index_dir, self.matcher, teacher_dir=self.sources.teacher_dir,
                                           config=self.search_config)
@@ -111,19 +109,23 @@ class Service:
 
 
 def create_app(model_dir: Path, *, config: ServeConfig | None = None, index_dir: Path | None = None, teacher_dir: Path | None = None,
-               api_key: str | None = None, uncalibrated: bool = False, inference: InferenceConfig | None = None,
+               api_key: str | None = None, uncalibrated: bool | None = None, inference: InferenceConfig | None = None,
                search: SearchConfig | None = None, reports_dir: Path | None = None, device: str | None = None,
                candidates_dir: Path | None = None, cache_dir: Path | None = None) -> FastAPI:
     """The service app; nothing is loaded until start-up (``with TestClient(app)`` or uvicorn).
 
     ``candidates_dir`` (``DIR/AUTHOR/*.txt``): the candidate authors ``/v1/attribute`` uses when a request names none;
     ``cache_dir``: where attribution caches candidate representations on disk (default: memory only).
+    ``uncalibrated``: overrides ``inference.uncalibrated`` when not None (the service reads the mode from there only).
     """
     config = config or ServeConfig()
     sources = ServiceSources(Path(model_dir), index_dir and Path(index_dir), teacher_dir and Path(teacher_dir),
-                             reports_dir and Path(reports_dir), uncalibrated, device, candidates_dir and Path(candidates_dir),
+                             reports_dir and Path(reports_dir), device, candidates_dir and Path(candidates_dir),
                              cache_dir and Path(cache_dir))
-    service = Service(sources, config, inference or InferenceConfig(), search or SearchConfig())
+    inference = inference or InferenceConfig()
+    if uncalibrated is not None:
+        inference = dataclasses.replace(inference, uncalibrated=uncalibrated)
+    service = Service(sources, config, inference, search or SearchConfig())
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -16,10 +16,10 @@ import numpy as np
 
 from writing7.artifacts import ArtifactLayout, files_current, finish_files, hash_tree, read_manifest, require_input
 from writing7.calibration.bundle import CALIBRATION_FILE, STYLE_CALIBRATION_FILE, MatcherCalibration, fit_task_calibration
-from writing7.calibration.scoring import PairScores, pair_cosines, score_pairs
 from writing7.calibration.style_map import StyleCalibrator
 from writing7.config.calibrate import CalibrateConfig
 from writing7.metrics.tasks import TaskSelection, select_tasks
+from writing7.models.scoring import PairScores, pair_cosines, score_text_pairs
 from writing7.pair_files import load_pair_split, read_jsonl
 from writing7.stages import StageResult, format_number
 
@@ -60,7 +60,7 @@ def style_dev_pairs(cfg: CalibrateConfig, model: Any, scores: PairScores, tasks:
 
 def calibrate_model(cfg: CalibrateConfig, model: Any, columns: dict[str, list[Any]]) -> MatcherCalibration:
     """Score the validation pairs once, then fit both task calibrations and the style map."""
-    scores = score_pairs(model, columns["text1"], columns["text2"], batch_size=cfg.batch_size)
+    scores = score_text_pairs(model, columns["text1"], columns["text2"], batch_size=cfg.batch_size)
     tasks = select_tasks(columns, ("book", "author"))
     book, author = fit_calibration(cfg, scores, tasks)
     cosines, labels, source = style_dev_pairs(cfg, model, scores, tasks)

@@ -23,10 +23,10 @@ from writing7.artifacts import (
 )
 from writing7.baselines import CharNgramTfidfBaseline, EmbeddingCosineBaseline, FittedBaseline, calibrate_baseline, default_base_model
 from writing7.calibration.bundle import CALIBRATION_FILE, STYLE_CALIBRATION_FILE, MatcherCalibration
-from writing7.calibration.scoring import score_pairs
 from writing7.config.evaluate import EvaluateConfig
 from writing7.metrics.evaluation import MODEL_UNCALIBRATED, SystemOutput, calibrated_output, model_outputs, task_report
 from writing7.metrics.tasks import TaskSelection, select_tasks
+from writing7.models.scoring import score_text_pairs
 from writing7.reports import plots
 from writing7.reports.tables import compact_summary, evaluation_markdown
 from writing7.pair_files import load_pair_split, read_jsonl, read_pan_pairs
@@ -139,7 +139,7 @@ def evaluate_pairs(cfg: EvaluateConfig, pairs: EvaluationPairs, model: Any, cali
                    baselines: list[FittedBaseline], model_dir: Path) -> tuple[dict[str, Any], dict[str, list[SystemOutput]], dict[str, Any]]:
     """``(report tasks, outputs per task for the plots, the verdict's predictions on every pair)``."""
     logger.info("evaluate: scoring %d pairs with the model", len(pairs.texts1))
-    scores = score_pairs(model, pairs.texts1, pairs.texts2, batch_size=cfg.batch_size)
+    scores = score_text_pairs(model, pairs.texts1, pairs.texts2, batch_size=cfg.batch_size)
     verdict = verdict_predictions(model, model_dir, pairs, cfg.batch_size)
     baseline_scores = {}
     for baseline in baselines:

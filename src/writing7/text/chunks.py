@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from writing7.text.language import stopword_ratio
 
 _NEWLINE_RUN = re.compile(r"[ \t]*\n\s*")
+# The passage the pair head is trained on: prepare cuts training passages of this many sentences (about 190
+# words of Gutenberg prose), and the verdict cuts long texts into passages of the same length, so inference
+# reads what training read. The one definition; prepare's, calibrate's and bench-style's settings default to it.
+PASSAGE_SENTENCES = 10
+# Training passages shorter than this are headings or verse fragments (prepare and bench-style drop them).
+MIN_PASSAGE_CHARACTERS = 400
 
 
 @dataclass(frozen=True)

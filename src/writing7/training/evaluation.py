@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from writing7.models.matcher import MatcherModel, unique_rows
+from writing7.models.matcher import MatcherModel
+from writing7.models.scoring import unique_texts
 from writing7.training.data import ChunkTable, PairTable
 
 
@@ -50,7 +51,7 @@ class ValidationSet:
         self._embeddings: tuple[np.ndarray, np.ndarray] | None = None
 
     def evaluate(self) -> dict[str, float]:
-        distinct, rows1, rows2 = unique_rows(self.texts1, self.texts2)
+        distinct, rows1, rows2 = unique_texts(self.texts1, self.texts2)
         embeddings = self.model.encode(distinct, batch_size=self.batch_size)  # (distinct, dim)
         self._embeddings = (embeddings[rows1], embeddings[rows2])
         return self.rescore()
