@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from writing7.config.prepare import PrepareConfig
-from writing7.corpus import BookFile, read_book
+from writing7.corpus import BookFile, read_corpus_book
 from writing7.parallel import map_in_order, worker_count
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks, window_bounds
 from writing7.text.fingerprint import fingerprint
@@ -93,7 +93,7 @@ def window_keys(sentence_fingerprints: Sequence[str], chunk_size: int) -> np.nda
 
 def chunk_book(book: BookFile, cfg: PrepareConfig) -> BookChunks:
     """Read, standardize, split, chunk, filter and sample one book (pure per-book work)."""
-    standardized = read_book(book.path)
+    standardized = read_corpus_book(book)
     empty = np.zeros(0, dtype=np.uint64)
     common = {"book_id": book.book_id, "author": book.author, "title": book.title}
     if standardized.skip_reason is not None:

@@ -3,10 +3,15 @@
 standardize -> prepare -> train-teacher (only when distillation is on) -> train -> calibrate
 (classifier, style and document aggregation) -> evaluate -> index. Each stage reads its own table
 of the one config file; the run ends with a table of stage, status, seconds and a key metric.
+
+Only standardize reads ``--corpus``: every later stage reads the standardized copy (:func:`clean_corpus`),
+so ``[standardize]`` decides what the rest of the pipeline sees and its hash lands in their manifests.
+Fit corpora (``--fit-corpus``) are not standardized: the verdict cleans them on the way in.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import datetime
@@ -15,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from writing7.artifacts import ArtifactLayout, Manifest
+from writing7.artifacts import ArtifactLayout, Manifest, require_input
+from writing7.corpus import corpus_folders
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +58,43 @@ def select_stages(from_stage: str | None, to_stage: str | None) -> list[str]:
     return list(STAGES[first: last + 1])
 
 
+# -- the standardized corpus: one folder per --corpus folder ------------------------------------
+def clean_folders(request: PipelineRequest) -> tuple[Path, ...]:
+    """Where standardize writes each ``--corpus`` folder: ``data/clean``, then ``data/clean-2``, ``data/clean-3``, ...
+
+    One output per source folder (not one merged folder) keeps the folders apart downstream: prepare
+    splits each folder's authors on its own, as it does on the raw folders.
+    """
+    clean = ArtifactLayout(request.artifacts).clean
+    count = len(corpus_folders(request.corpus))
+    return tuple(clean if position == 0 else clean.with_name(f"{clean.name}-{position + 1}") for position in range(count))
+
+
+def clean_corpus(request: PipelineRequest) -> tuple[Path, ...]:
+    """The corpus every stage after standardize reads (each folder must exist: one line naming standardize otherwise)."""
+    return tuple(require_input(folder, stage="standardize", what="standardized corpus") for folder in clean_folders(request))
+
+
 # -- one adapter per stage: load its config table, call its entry point -------------------------
 def _standardize(request: PipelineRequest) -> Manifest:
     from writing7.config.standardize import StandardizeConfig
     from writing7.stages import standardize
 
     cfg = StandardizeConfig.load(request.config_file)
-    return standardize.run(cfg, source=request.corpus, output=ArtifactLayout(request.artifacts).clean, force=request.force)
+    manifests = [standardize.run(cfg, source=source, output=output, force=request.force)
+                 for source, output in zip(corpus_folders(request.corpus), clean_folders(request))]
+    return combined_standardize_manifest(manifests)
+
+
+def combined_standardize_manifest(manifests: list[Manifest]) -> Manifest:
+    """One manifest for the pipeline's table: the newest one, with the books and kept fraction over every folder."""
+    newest = max(manifests, key=lambda manifest: manifest.created)
+    if len(manifests) == 1:
+        return newest
+    fractions = [manifest.stats.get("min_kept_fraction") for manifest in manifests]
+    stats = {"books_written": sum(manifest.stats.get("books_written", 0) for manifest in manifests),
+             "min_kept_fraction": min((fraction for fraction in fractions if fraction is not None), default=None)}
+    return dataclasses.replace(newest, stats=stats)
 
 
 def _prepare(request: PipelineRequest) -> Manifest:
@@ -67,7 +103,7 @@ def _prepare(request: PipelineRequest) -> Manifest:
 
     overrides = {"force_sharded": True} if request.force_sharded else {}
     cfg = PrepareConfig.load(request.config_file, **overrides)
-    return prepare.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    return prepare.run(cfg, corpus=clean_corpus(request), artifacts=request.artifacts, force=request.force)
 
 
 def distillation_on(request: PipelineRequest) -> bool:
@@ -100,9 +136,9 @@ def _calibrate(request: PipelineRequest) -> Manifest:
 
     cfg = CalibrateConfig.load(request.config_file, fit_corpora=list(request.fit_corpora) or None)
     manifest = calibrate.run(cfg, artifacts=request.artifacts, force=request.force)
-    verdict.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    verdict.run(cfg, corpus=clean_corpus(request), artifacts=request.artifacts, force=request.force)
     # attribution's open-set softmax (and its report on test authors): `writing7 attribute` and the page need it
-    attribution.run(AttributionConfig.load(request.config_file), corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    attribution.run(AttributionConfig.load(request.config_file), corpus=clean_corpus(request), artifacts=request.artifacts, force=request.force)
     return manifest
 
 
@@ -112,7 +148,7 @@ def _evaluate(request: PipelineRequest) -> Manifest:
 
     cfg = EvaluateConfig.load(request.config_file)
     manifest = evaluate.run(cfg, artifacts=request.artifacts, force=request.force)
-    lengths = evaluate_lengths.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    lengths = evaluate_lengths.run(cfg, corpus=clean_corpus(request), artifacts=request.artifacts, force=request.force)
     manifest.stats["lengths"] = lengths.stats["auc"]
     return manifest
 
@@ -123,7 +159,7 @@ def _index(request: PipelineRequest) -> Manifest:
 
     layout = ArtifactLayout(request.artifacts)
     cfg = IndexConfig.load(request.config_file)
-    return index.run(cfg, corpus=request.corpus, model_dir=layout.bi_encoder, out=layout.index, force=request.force)
+    return index.run(cfg, corpus=clean_corpus(request), model_dir=layout.bi_encoder, out=layout.index, force=request.force)
 
 
 ADAPTERS: dict[str, Callable[[PipelineRequest], Manifest | None]] = {
