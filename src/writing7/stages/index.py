@@ -109,4 +109,4 @@ def retrieval_report(index_dir: Path, *, model_dir: Path | None = None, teacher_
     index = BookIndex.load(require_input(index_dir, stage="index", what="retrieval index"))
     matcher = Matcher.load(model_dir or index.info["model_dir"], uncalibrated=uncalibrated)
     teacher = load_teacher(teacher_dir or ArtifactLayout.from_env().teacher) if rerank else None
-    return evaluate_retrieval(Searcher(index, matcher, teacher=teacher, config=config), rerank=rerank)
+    return evaluate_retrieval(Searcher(index, matcher, teacher=teacher, config=config and config.search_settings()), rerank=rerank)
