@@ -42,6 +42,7 @@ import numpy as np
 
 from writing7.artifacts import atomic_write_bytes, atomic_write_json
 from writing7.inference.verdict import LENGTH_BANDS, TextRepresentations, band_of
+from writing7.saved_json import read_saved_json
 
 logger = logging.getLogger(__name__)
 CALIBRATION_FILE = "attribution.json"
@@ -123,15 +124,12 @@ class AttributionCalibration:
     @classmethod
     def load(cls, model_dir: Path) -> AttributionCalibration:
         path = Path(model_dir) / CALIBRATION_FILE
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: run `writing7 calibrate-attribution --corpus DIR` to fit attribution "
-                                    "on validation authors")
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path} is damaged ({error}): run `writing7 calibrate-attribution --force`") from None
-        if payload.get("format") != FORMAT or payload.get("version") != VERSION:
-            raise ValueError(f"{path} was written by another Writing7 version: run `writing7 calibrate-attribution --force`")
+        payload = read_saved_json(
+            path, missing=f"{path} not found: run `writing7 calibrate-attribution --corpus DIR` to fit attribution on validation authors",
+            compatible=lambda saved: saved.get("format") == FORMAT and saved.get("version") == VERSION,
+            incompatible=f"{path} was written by another Writing7 version: run `writing7 calibrate-attribution --force`",
+            damaged_fix="run `writing7 calibrate-attribution --force`",
+        )
         return cls(payload["aggregation"], payload["bands"], payload.get("fit", {}))
 
 

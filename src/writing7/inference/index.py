@@ -30,6 +30,7 @@ import numpy as np
 
 from writing7.artifacts import atomic_write_bytes, atomic_write_json, atomic_write_text
 from writing7.inference.vector_index import VectorIndex, VectorIndexSettings
+from writing7.saved_json import read_saved_json
 
 INDEX_FORMAT = "writing7-index"
 INDEX_VERSION = 1
@@ -137,11 +138,11 @@ class BookIndex:
     def load(cls, directory: Path) -> BookIndex:
         directory = Path(directory)
         info_path = directory / "index.json"
-        if not info_path.is_file():
-            raise FileNotFoundError(f"no index at {directory} (index.json missing): run `writing7 index --corpus DIR` first")
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-        if info.get("format") != INDEX_FORMAT or info.get("version") != INDEX_VERSION:
-            raise ValueError(f"{info_path} is not a version-{INDEX_VERSION} Writing7 index: rebuild it with `writing7 index --force`")
+        info = read_saved_json(
+            info_path, missing=f"no index at {directory} (index.json missing): run `writing7 index --corpus DIR` first",
+            compatible=lambda state: state.get("format") == INDEX_FORMAT and state.get("version") == INDEX_VERSION,
+            incompatible=f"{info_path} is not a version-{INDEX_VERSION} Writing7 index: rebuild it with `writing7 index --force`",
+        )
         books = [IndexedBook(**book) for book in json.loads((directory / "books.json").read_text(encoding="utf-8"))]
         index = cls(np.load(directory / "embeddings.npy"), np.load(directory / "centroids.npy"), books,
                     _read_jsonl(directory / "chunks.jsonl"), info, _read_jsonl(directory / "held_out.jsonl"))

@@ -21,7 +21,6 @@ Each band also has a PAN decision threshold and abstention band (:class:`Thresho
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from writing7.calibration.scoring import unique_texts
 from writing7.calibration.threshold import ThresholdCalibrator
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
 from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, TextProfiles
+from writing7.saved_json import read_saved_json
 
 logger = logging.getLogger(__name__)
 
@@ -249,14 +249,12 @@ class Verdict:
     @classmethod
     def load(cls, model_dir: Path) -> Verdict:
         path = Path(model_dir) / VERDICT_FILE
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: run `writing7 calibrate` to fit the verdict (or pass --uncalibrated)")
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path} is damaged ({error}): run `writing7 calibrate --force`") from None
-        if payload.get("format") != FORMAT or payload.get("version") != VERSION or tuple(payload.get("features", ())) != FEATURE_NAMES:
-            raise ValueError(f"{path} was written by another Writing7 version: run `writing7 calibrate --force`")
+        payload = read_saved_json(
+            path, missing=f"{path} not found: run `writing7 calibrate` to fit the verdict (or pass --uncalibrated)",
+            compatible=lambda saved: (saved.get("format"), saved.get("version"), tuple(saved.get("features", ()))) == (FORMAT, VERSION, FEATURE_NAMES),
+            incompatible=f"{path} was written by another Writing7 version: run `writing7 calibrate --force`",
+            damaged_fix="run `writing7 calibrate --force`",
+        )
         heads = {task: {band: BandHead.from_dict(head) for band, head in bands.items()} for task, bands in payload["heads"].items()}
         return cls(ChunkingSettings(**payload["settings"]), TextProfiler.load(Path(model_dir) / PROFILE_DIRECTORY), heads, payload.get("fit", {}))
 

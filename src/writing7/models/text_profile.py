@@ -48,6 +48,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from writing7.models.function_words import FUNCTION_WORDS
 from writing7.models.style_features import WORD_PATTERN, _inverse_document_frequency, _mean_and_scale, _weighted_tfidf
+from writing7.saved_json import read_saved_json
 from writing7.text.chunks import spread_sample
 
 PAIR_FEATURE_NAMES = (
@@ -260,11 +261,11 @@ class TextProfiler:
     def load(cls, directory: Path) -> TextProfiler:
         directory = Path(directory)
         path = directory / "text_profile.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: the model folder has no text profile; run `writing7 calibrate`")
-        state = json.loads(path.read_text(encoding="utf-8"))
-        if state.get("format") != FORMAT or state.get("version") != VERSION or state.get("pair_feature_names") != list(PAIR_FEATURE_NAMES):
-            raise ValueError(f"{path} was written by another Writing7 version: run `writing7 calibrate --force`")
+        state = read_saved_json(
+            path, missing=f"{path} not found: the model folder has no text profile; run `writing7 calibrate`",
+            compatible=lambda saved: (saved.get("format"), saved.get("version"), saved.get("pair_feature_names")) == (FORMAT, VERSION, list(PAIR_FEATURE_NAMES)),
+            incompatible=f"{path} was written by another Writing7 version: run `writing7 calibrate --force`",
+        )
         profiler = cls()
         profiler.idf_ = {name: np.load(directory / f"idf_{name}.npy") for name in VECTORIZERS}
         profiler.most_frequent_words_ = list(state["most_frequent_words"])
