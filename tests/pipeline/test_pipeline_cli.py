@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tiny_pipeline_config import tiny_config
 from writing7.artifacts import hash_tree
 from writing7.cli import app
-from writing7.stages.pipeline import STAGES, PipelineRequest, clean_corpus, clean_folders, select_stages
+from writing7.stages.pipeline import STAGES, PipelineRequest, clean_corpus, clean_folders, combined_standardize_manifest, select_stages
 
 runner = CliRunner()
 
@@ -99,6 +99,16 @@ def test_each_corpus_folder_is_standardized_into_its_own_folder(tmp_path):
     assert clean_folders(two) == (tmp_path / "data" / "clean", tmp_path / "data" / "clean-2")
     with pytest.raises(FileNotFoundError, match="run `writing7 standardize` first"):
         clean_corpus(one)
+
+
+def test_the_table_shows_standardize_over_every_folder():
+    from writing7.artifacts import Manifest
+
+    first = Manifest("standardize", {}, {}, {}, stats={"books_written": 3, "min_kept_fraction": 0.9}, created="2026-01-01T00:00:00+00:00")
+    second = Manifest("standardize", {}, {}, {}, stats={"books_written": 2, "min_kept_fraction": 0.8}, created="2026-01-02T00:00:00+00:00")
+    combined = combined_standardize_manifest([first, second])
+    assert combined.stats == {"books_written": 5, "min_kept_fraction": 0.8} and combined.created == second.created
+    assert combined_standardize_manifest([first]) is first
 
 
 def written_model(artifacts: Path) -> Path:
