@@ -153,7 +153,7 @@ def engine_ceiling(model: Path, pairs: list, *, uncalibrated: bool, batch_size: 
     from writing7.inference.matcher import Matcher
 
     torch.set_num_threads(threads)
-    matcher = Matcher.load(model, device="cpu", uncalibrated=uncalibrated, config=InferenceConfig(precision=precision))
+    matcher = Matcher.load(model, device="cpu", uncalibrated=uncalibrated, config=InferenceConfig(precision=precision).matcher_settings())
     matcher.score_batch(pairs[:batch_size])  # warm-up
     rates = {}
     for name, size in (("batched", batch_size), ("single", 1)):

@@ -34,7 +34,7 @@ import re
 import shutil
 from datetime import datetime
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -155,6 +155,13 @@ def read_versioned_json(path: Path, *, format: str, version: int, missing: str, 
     (...): {fix}")``; another ``format`` or ``version`` -> ``ValueError("{path} was written by another Writing7
     version: {fix}")``. ``fix`` names the command that rewrites the file.
     """
+    return read_saved_json(path, missing=missing, fix=fix, missing_error=missing_error,
+                           compatible=lambda payload: payload.get("format") == format and payload.get("version") == version)
+
+
+def read_saved_json(path: Path, *, missing: str, fix: str, compatible: Callable[[dict[str, Any]], bool],
+                    missing_error: type[Exception] = FileNotFoundError) -> dict[str, Any]:
+    """:func:`read_versioned_json` for a file whose compatibility is ``compatible(payload)`` (no format/version fields)."""
     path = Path(path)
     if not path.is_file():
         raise missing_error(f"{path} not found: {missing}")
@@ -162,7 +169,7 @@ def read_versioned_json(path: Path, *, format: str, version: int, missing: str, 
         payload = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} is damaged ({error}): {fix}") from None
-    if not isinstance(payload, dict) or payload.get("format") != format or payload.get("version") != version:
+    if not isinstance(payload, dict) or not compatible(payload):
         raise ValueError(f"{path} was written by another Writing7 version: {fix}")
     return payload
 

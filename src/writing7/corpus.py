@@ -9,6 +9,11 @@ stem, id ``stem/stem``) with a warning, so that it can never make a false same-a
 and folders whose names start with ``.`` are ignored; :func:`folders_without_books` lists the
 folders that hold no ``.txt`` file, for the standardize report.
 
+Downstream stages read a book with :func:`read_corpus_book`: a folder written by ``standardize`` (its
+``manifest.json`` names that stage) holds text that is already clean and is read verbatim; any other
+folder is a raw corpus (a standalone ``writing7 prepare --corpus ../shared/data/gutenberg``) and is
+cleaned on the way in with the library defaults. Cleaning is idempotent, so both give the same text.
+
 Several corpus folders read as one (:func:`discover_corpora`): an author folder found in two of them
 is one author; a book id found twice is read from the first folder that has it.
 """
@@ -20,33 +25,44 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from writing7.artifacts import hash_tree, require_input
+from writing7.artifacts import Manifest, hash_tree, require_input
 from writing7.text.standardize import MIN_BOOK_CHARS, MIN_KEPT_FRACTION, StandardizedBook, standardize_bytes
 
 logger = logging.getLogger(__name__)
+STANDARDIZE_STAGE = "standardize"  # the stage name a standardize output's manifest records
 
 
 @dataclass(frozen=True)
 class BookFile:
-    """One book file: ``book_id`` is ``"{author}/{title}"`` (see the module docstring)."""
+    """One book file: ``book_id`` is ``"{author}/{title}"`` (see the module docstring).
+
+    ``standardized`` is true when the file comes from a standardize output (already clean text).
+    """
 
     book_id: str
     author: str
     title: str
     path: Path
+    standardized: bool = False
 
 
 def _is_hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def _book_file(corpus: Path, path: Path) -> BookFile:
+def is_standardized(corpus: Path) -> bool:
+    """``corpus`` is a standardize output: its ``manifest.json`` records the standardize stage."""
+    manifest = Manifest.load(Path(corpus))
+    return manifest is not None and manifest.stage == STANDARDIZE_STAGE
+
+
+def _book_file(corpus: Path, path: Path, standardized: bool) -> BookFile:
     relative = path.relative_to(corpus).with_suffix("")
     if len(relative.parts) == 1:
         logger.warning("%s is not inside an author folder: treating it as its own author", path)
-        return BookFile(f"{relative.name}/{relative.name}", relative.name, relative.name, path)
+        return BookFile(f"{relative.name}/{relative.name}", relative.name, relative.name, path, standardized)
     author, title = relative.parts[0], "/".join(relative.parts[1:])
-    return BookFile(f"{author}/{title}", author, title, path)
+    return BookFile(f"{author}/{title}", author, title, path, standardized)
 
 
 def _text_files(corpus: Path) -> list[Path]:
@@ -67,7 +83,8 @@ def discover_books(corpus: Path) -> list[BookFile]:
             f"no .txt files under {corpus}: put books there as AUTHOR/TITLE.txt "
             "(or fetch some with `writing7 ingest gutenberg --ids ...`)"
         )
-    return sorted((_book_file(corpus, path) for path in paths), key=lambda book: book.book_id)
+    standardized = is_standardized(corpus)
+    return sorted((_book_file(corpus, path, standardized) for path in paths), key=lambda book: book.book_id)
 
 
 def corpus_folders(corpus: Path | str | Sequence[Path | str]) -> tuple[Path, ...]:
@@ -128,3 +145,19 @@ def read_book(
     except OSError as error:
         return StandardizedBook.skipped(f"unreadable file ({error.strerror or error})")
     return standardize_bytes(data, min_kept_fraction=min_kept_fraction, min_chars=min_chars)
+
+
+def read_standardized_book(path: Path) -> StandardizedBook:
+    """Read one file a standardize run wrote, verbatim: it is clean UTF-8 already, and cleaning twice would only
+    spend the time (cleaning is idempotent)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return StandardizedBook.skipped(f"unreadable file ({error.strerror or error})")
+    return StandardizedBook(text=data.decode("utf-8"), encoding="utf-8", bytes_in=len(data), bytes_out=len(data), kept_fraction=1.0)
+
+
+def read_corpus_book(book: BookFile) -> StandardizedBook:
+    """The clean text of ``book`` for every stage after standardize: verbatim from a standardize output, else
+    cleaned with the library defaults (a raw corpus given to a standalone command)."""
+    return read_standardized_book(book.path) if book.standardized else read_book(book.path)

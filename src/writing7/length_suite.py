@@ -2,8 +2,8 @@
 
 Shared by ``calibrate`` (fits the verdict on the validation split, and saves the fitting pairs' features:
 :func:`save_fit_features`), ``evaluate`` (reports the test split by length, with baselines fitted on those
-features) and ``calibrate-attribution`` (reads a split's books). Books come from the corpus through :func:`writing7.corpus.read_book` (the same
-standardisation as everywhere); which books belong to a split comes from ``data/processed``.
+features) and ``calibrate-attribution`` (reads a split's books). Books come from the corpus through :func:`writing7.corpus.read_corpus_book` (the
+standardized text, as everywhere); which books belong to a split comes from ``data/processed``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from writing7.artifacts import atomic_write_bytes, require_input
-from writing7.corpus import discover_books, discover_corpora, read_book
+from writing7.corpus import discover_books, discover_corpora, read_corpus_book
 from writing7.inference.verdict import PairFeatures
 from writing7.pair_files import load_pair_split
 from writing7.prepare.length_pairs import LENGTHS, LengthPairs, length_pairs, nearest_other_author_books
@@ -57,7 +57,7 @@ def read_books(corpus: Path | Sequence[Path], wanted: dict[str, str]) -> dict[st
         where = corpus if isinstance(corpus, (str, Path)) else ", ".join(str(folder) for folder in corpus)
         raise FileNotFoundError(f"{len(missing)} book(s) of the pair dataset are not in {where} (e.g. {missing[0]}): "
                                 "pass every --corpus the pair dataset was prepared from")
-    texts = {book_id: read_book(files[book_id].path).text for book_id in sorted(files)}
+    texts = {book_id: read_corpus_book(files[book_id]).text for book_id in sorted(files)}
     return {book_id: text for book_id, text in texts.items() if text}
 
 
@@ -78,7 +78,7 @@ def extra_books(fit_corpora: list[str], processed: Path) -> tuple[dict[str, str]
         if skipped:
             logger.warning("length suite: %d author(s) of %s are in the pair dataset; their books are left out of the fit", skipped, folder)
         for book in books:
-            text = read_book(book.path).text
+            text = read_corpus_book(book).text
             if text and book.book_id not in texts:
                 texts[book.book_id], authors[book.book_id] = text, book.author
     return texts, authors

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from writing7.bench_style.material import author_order, build_material, resolve_author, usable_books
-from writing7.bench_style.run import gather_material, read_author_books
+from writing7.stages.bench_style import gather_material, read_author_books
 from writing7.config.bench_style import BenchStyleConfig
 from writing7.corpus import discover_books
 

@@ -9,7 +9,7 @@ import pytest
 
 from writing7.bench_style.backends import GenerationSettings
 from writing7.bench_style.prompts import imitation_messages, neutral_messages
-from writing7.bench_style.run import gather_material
+from writing7.stages.bench_style import gather_material
 from writing7.bench_style.scoring import score_passages
 from writing7.config.bench_style import BenchStyleConfig
 

@@ -7,9 +7,11 @@ from writing7.config.bench_style import BenchStyleConfig
 from writing7.config.calibrate import CalibrateConfig
 from writing7.config.evaluate import EvaluateConfig
 from writing7.config.index import IndexConfig
-from writing7.config.inference import DEFAULT_PRECISION, InferenceConfig
+from writing7.config.inference import InferenceConfig
 from writing7.config.prepare import PrepareConfig
 from writing7.inference.documents import ChunkingSettings
+from writing7.inference.settings import MatcherSettings
+from writing7.models.precisions import DEFAULT_PRECISION
 from writing7.models.scoring import ENCODE_BATCH_SIZE
 from writing7.stages.verdict import chunking_settings
 from writing7.text.chunks import MIN_PASSAGE_CHARACTERS, PASSAGE_SENTENCES
@@ -29,4 +31,5 @@ def test_the_default_verdict_cuts_texts_as_the_uncalibrated_mode_does():
 def test_every_encode_batch_setting_defaults_to_the_one_constant():
     configs = (InferenceConfig(), IndexConfig(), CalibrateConfig(), EvaluateConfig(), AttributionConfig())
     assert {config.batch_size for config in configs} == {ENCODE_BATCH_SIZE}
-    assert InferenceConfig().precision == IndexConfig().precision == DEFAULT_PRECISION
+    assert InferenceConfig().precision == IndexConfig().precision == MatcherSettings().precision == DEFAULT_PRECISION
+    assert MatcherSettings().batch_size == ENCODE_BATCH_SIZE

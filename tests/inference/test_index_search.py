@@ -67,7 +67,7 @@ def test_missing_corpus_names_the_ingest_stage(tmp_path, calibrated_matcher_dir)
 
 
 def test_an_indexed_passage_finds_its_own_book_first(index, matcher):
-    searcher = Searcher(index, matcher, config=SearchConfig(top_k=5, centroid_weight=0.0))
+    searcher = Searcher(index, matcher, config=SearchConfig(top_k=5, centroid_weight=0.0).search_settings())
     for row in (0, len(index.chunks) // 2, len(index.chunks) - 1):
         chunk = index.chunks[row]
         results = searcher.search(chunk["text"])
@@ -102,7 +102,7 @@ def test_faiss_backend_ranks_like_exact_numpy(tmp_path, index, matcher):
 def test_rerank_reorders_candidates_by_the_teacher(index, matcher, teacher_dir, fixture_index_dir):
     from writing7.models.cross_encoder import CrossEncoderTeacher
 
-    searcher = Searcher.load(fixture_index_dir, matcher, teacher_dir=teacher_dir, config=SearchConfig(top_k=5, rerank_candidates=5))
+    searcher = Searcher.load(fixture_index_dir, matcher, teacher_dir=teacher_dir, config=SearchConfig(top_k=5, rerank_candidates=5).search_settings())
     passage = index.held_out[1]["text"]
     results = searcher.search(passage, rerank=True)
     scores = [r["rerank_score"] for r in results]

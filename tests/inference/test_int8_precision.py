@@ -82,9 +82,9 @@ def test_int8_scores_like_fp32(calibrated_matcher_dir, texts):
     from writing7.config.inference import InferenceConfig
 
     pairs = list(zip(texts[:8], texts[8:16]))
-    scores = {precision: Matcher.load(calibrated_matcher_dir, config=InferenceConfig(precision=precision)).score_batch(pairs)
+    scores = {precision: Matcher.load(calibrated_matcher_dir, config=InferenceConfig(precision=precision).matcher_settings()).score_batch(pairs)
               for precision in ("fp32", "int8")}
-    assert Matcher.load(calibrated_matcher_dir, config=InferenceConfig(precision="int8")).model.precision == "int8"
+    assert Matcher.load(calibrated_matcher_dir, config=InferenceConfig(precision="int8").matcher_settings()).model.precision == "int8"
     for fp32, int8 in zip(scores["fp32"], scores["int8"]):
         assert abs(fp32["p_same_book"] - int8["p_same_book"]) < 0.02 and abs(fp32["p_same_author"] - int8["p_same_author"]) < 0.02
 

@@ -54,7 +54,7 @@ def test_int8_gives_the_verdicts_of_fp32_on_the_test_split():
     pairs = list(zip(columns["text1"], columns["text2"]))
     metrics = {}
     for precision in ("fp32", "int8"):
-        matcher = Matcher.load(MODEL, device="cpu", config=InferenceConfig(precision=precision))
+        matcher = Matcher.load(MODEL, device="cpu", config=InferenceConfig(precision=precision).matcher_settings())
         metrics[precision] = task_metrics(columns, matcher.score_batch(pairs))
         assert matcher.model.precision == precision
     print(f"\n{len(pairs)} test pairs of {ARTIFACTS}: {metrics}")

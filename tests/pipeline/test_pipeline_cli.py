@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tiny_pipeline_config import tiny_config
+from writing7.artifacts import hash_tree
 from writing7.cli import app
-from writing7.stages.pipeline import select_stages
+from writing7.stages.pipeline import PipelineRequest, clean_corpus, clean_folders, select_stages
 
 runner = CliRunner()
 
@@ -108,6 +109,25 @@ def test_missing_input_for_a_later_stage_names_the_stage_to_run(tmp_path, fixtur
     result = runner.invoke(app, ["pipeline", "--corpus", str(fixture_corpus_source), "--artifacts", str(tmp_path), "--from", "train"])
     assert result.exit_code == 2
     assert "run `writing7 prepare` first" in result.output
+
+
+def test_later_stages_read_the_standardized_corpus(pipeline_run):
+    root, _, _ = pipeline_run
+    clean = root / "artifacts" / "data" / "clean"
+    for stage_output in ("data/processed", "index"):
+        inputs = json.loads((root / "artifacts" / stage_output / "manifest.json").read_text())["inputs"]
+        assert "corpus" in inputs, stage_output
+    index_inputs = json.loads((root / "artifacts" / "index" / "manifest.json").read_text())["inputs"]
+    assert index_inputs["corpus"] == hash_tree(clean, suffixes=(".txt",))  # the standardized text, not the raw books
+
+
+def test_each_corpus_folder_is_standardized_into_its_own_folder(tmp_path):
+    one = PipelineRequest(corpus=(Path("a"),), artifacts=tmp_path)
+    two = PipelineRequest(corpus=(Path("a"), Path("b")), artifacts=tmp_path)
+    assert clean_folders(one) == (tmp_path / "data" / "clean",)
+    assert clean_folders(two) == (tmp_path / "data" / "clean", tmp_path / "data" / "clean-2")
+    with pytest.raises(FileNotFoundError, match="run `writing7 standardize` first"):
+        clean_corpus(one)
 
 
 def written_model(artifacts: Path) -> Path:

@@ -63,7 +63,7 @@ def test_a_real_server_answers_like_the_python_api(server, calibrated_matcher_di
     response = httpx.post(f"{server}/v1/score", json=body, headers={"Authorization": "Bearer k3y"}, timeout=30)
     assert response.status_code == 200
     # one explicit precision on both sides: `auto` resolves per process and per CPU (int8 where bf16 is not native)
-    served, local = response.json(), Matcher.load(calibrated_matcher_dir, config=InferenceConfig(precision="fp32")).score(passages[0], passages[-1])
+    served, local = response.json(), Matcher.load(calibrated_matcher_dir, config=InferenceConfig(precision="fp32").matcher_settings()).score(passages[0], passages[-1])
     assert served.keys() == local.keys()
     for key, value in local.items():  # another process: BLAS and sparse sums may differ in the last bits
         assert served[key] == (pytest.approx(value, abs=1e-9) if isinstance(value, float) else value), key

@@ -40,7 +40,7 @@ def bench_style(
     config: Path | None = typer.Option(None, "--config", help="TOML file; its \\[bench_style] table sets defaults."),
 ) -> None:
     """Have an LLM imitate authors and score the imitations against their real text and other authors'."""
-    from writing7.bench_style.run import run  # lazy: keeps `writing7 --help` from importing the text stack
+    from writing7.stages.bench_style import run  # lazy: keeps `writing7 --help` from importing the text stack
 
     names = _author_list(authors, more_authors)
     if names and n_authors is not None:

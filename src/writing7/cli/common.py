@@ -14,7 +14,6 @@ import click
 import typer
 
 from writing7.errors import UserFacingError
-from writing7.progress import progress_disabled  # noqa: F401  (re-exported for command modules)
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("writing7")

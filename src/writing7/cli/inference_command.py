@@ -33,7 +33,7 @@ def _inference_config(config: Path | None, *, uncalibrated: bool | None = None, 
 def _matcher(model: Path | None, cfg: InferenceConfig, *, device: str | None = None) -> Any:
     from writing7.inference.matcher import Matcher
 
-    return Matcher.load(_model_folder(model), config=cfg, device=device)
+    return Matcher.load(_model_folder(model), config=cfg.matcher_settings(), device=device)
 
 
 def _model_folder(model: Path | None) -> Path | None:
@@ -128,7 +128,7 @@ def score_pairs(
     validate_pan_file(input_path)  # before the (slow) model load
     _refuse_uncalibrated_explanation(explain, uncalibrated)
     matcher = _matcher(model, cfg, device=device)
-    summary = run(matcher, input_path=input_path, output=output, target=target, block_pairs=matcher.config.block_pairs,
+    summary = run(matcher, input_path=input_path, output=output, target=target, block_pairs=cfg.block_pairs,
                   explain=explain).stats
     typer.echo(f"scored {summary['pairs']} pairs ({summary['same']} same, {summary['abstained']} abstained) -> {summary['output']}")
 
@@ -194,7 +194,7 @@ def search(
     model = model or Path(BookIndex.load(index_dir).info["model_dir"])
     matcher = _matcher(model, inference, device=device)
     cfg = SearchConfig.load(config, top_k=top_k)
-    searcher = Searcher.load(index_dir, matcher, teacher_dir=(teacher or layout.teacher) if rerank else None, config=cfg)
+    searcher = Searcher.load(index_dir, matcher, teacher_dir=(teacher or layout.teacher) if rerank else None, config=cfg.search_settings())
     results = searcher.search(passage, top_k=top_k, rerank=rerank)
     if as_json:
         _echo_json(results)

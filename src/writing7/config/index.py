@@ -5,11 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 from writing7.config.base import StageConfig, option
-from writing7.config.inference import (
-    DEFAULT_PRECISION,
-    INFERENCE_PRECISIONS,
-    PRECISION_HELP,
-)
+from writing7.config.inference import INFERENCE_PRECISIONS, PRECISION_HELP
+from writing7.models.precisions import DEFAULT_PRECISION
+from writing7.inference.settings import SearchSettings
 from writing7.inference.vector_index import BACKENDS, VectorIndexSettings
 from writing7.models.scoring import ENCODE_BATCH_SIZE
 
@@ -57,14 +55,18 @@ class SearchConfig(StageConfig):
     """``[search]``: ``writing7 search``, ``POST /v1/search`` and ``writing7 evaluate --retrieval``."""
 
     section = "search"
-    top_k: int = option(10, "Books returned.")
-    candidates: int = option(50, "Books kept by the bi-encoder prefilter (at least top_k).")
-    centroid_weight: float = option(0.5, "Prefilter score = w * centroid cosine + (1 - w) * best-chunk cosine.")
-    rerank_candidates: int = option(20, "With --rerank: books the cross-encoder rescores.")
-    rerank_chunks_per_book: int = option(3, "With --rerank: a book's best chunks the cross-encoder reads.")
+    top_k: int = option(SearchSettings.top_k, "Books returned.")
+    candidates: int = option(SearchSettings.candidates, "Books kept by the bi-encoder prefilter (at least top_k).")
+    centroid_weight: float = option(SearchSettings.centroid_weight, "Prefilter score = w * centroid cosine + (1 - w) * best-chunk cosine.")
+    rerank_candidates: int = option(SearchSettings.rerank_candidates, "With --rerank: books the cross-encoder rescores.")
+    rerank_chunks_per_book: int = option(SearchSettings.rerank_chunks_per_book, "With --rerank: a book's best chunks the cross-encoder reads.")
 
     def validate(self) -> None:
         self.require_positive("top_k", "candidates", "rerank_candidates", "rerank_chunks_per_book")
         self.require_fraction("centroid_weight")
         if self.candidates < self.top_k:
             self.fail("candidates", f"is smaller than top_k ({self.top_k})", f"set candidates to at least {self.top_k}")
+
+    def search_settings(self) -> SearchSettings:
+        """What a :class:`~writing7.inference.search.Searcher` reads of this table."""
+        return SearchSettings(self.top_k, self.candidates, self.centroid_weight, self.rerank_candidates, self.rerank_chunks_per_book)

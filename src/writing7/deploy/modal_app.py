@@ -342,7 +342,7 @@ def bench_style_remote(
     llm_base_url: str = "", llm_model: str = "", samples: int | None = None, config_file: str = "",
 ) -> dict[str, Any]:
     """``writing7 bench-style`` against an OpenAI-compatible endpoint; its key comes from the ``llm-api-keys`` secret."""
-    from writing7.bench_style.run import run
+    from writing7.stages.bench_style import run
     from writing7.config.bench_style import BenchStyleConfig
 
     reload_artifacts()

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from writing7.artifacts import ArtifactLayout
-from writing7.config.inference import InferenceConfig
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES
+from writing7.inference.settings import MatcherSettings
 from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, TextRepresentations, Verdict, VerdictFeaturizer, band_of
 
 logger = logging.getLogger(__name__)
@@ -76,24 +76,24 @@ class Matcher:
     """Score text pairs of any length (same book, same author), style similarity, embeddings."""
 
     def __init__(self, model: Any, verdict: Verdict | UncalibratedVerdict, style: Any, *, model_dir: Path,
-                 config: InferenceConfig | None = None) -> None:
+                 config: MatcherSettings | None = None) -> None:
         self.model = model
         self.verdict = verdict
         self.style = style
         self.model_dir = Path(model_dir)
         self.calibrated = isinstance(verdict, Verdict)
-        self.config = config or InferenceConfig()
+        self.config = config or MatcherSettings()
         self.featurizer = VerdictFeaturizer(model, verdict.profiler if self.calibrated else None, self._settings(),
                                             batch_size=self.config.batch_size)
 
     @classmethod
     def load(cls, model_dir: Path | str | None = None, *, device: str | None = None, uncalibrated: bool | None = None,
-             config: InferenceConfig | None = None) -> Matcher:
+             config: MatcherSettings | None = None) -> Matcher:
         """Load the model folder ``model_dir`` (default :func:`default_model_dir`) and its verdict; the encoder runs at
         ``config.precision`` (auto, fp32, bf16 or int8)."""
         from writing7.models.matcher import MatcherModel
 
-        config = config or InferenceConfig()
+        config = config or MatcherSettings()
         uncalibrated = config.uncalibrated if uncalibrated is None else uncalibrated
         model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
         if not model_dir.is_dir():

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from writing7.config.index import SearchConfig
 from writing7.inference.index import BookIndex
+from writing7.inference.settings import SearchSettings
 from writing7.metrics.retrieval import mean_reciprocal_rank, recall_at_k
 
 logger = logging.getLogger(__name__)
@@ -50,17 +50,17 @@ class Candidate:
 class Searcher:
     """A :class:`BookIndex`, the :class:`~writing7.inference.matcher.Matcher` that built it, and an optional teacher."""
 
-    def __init__(self, index: BookIndex, matcher: Any, *, teacher: Any = None, config: SearchConfig | None = None) -> None:
+    def __init__(self, index: BookIndex, matcher: Any, *, teacher: Any = None, config: SearchSettings | None = None) -> None:
         if index.dimension != matcher.dimension:
             raise ValueError(f"the index holds {index.dimension}-d embeddings but the model makes another size: "
                              f"rebuild the index with this model (`writing7 index --model {matcher.model_dir} --force`)")
         self.index = index
         self.matcher = matcher
         self.teacher = teacher
-        self.config = config or SearchConfig()
+        self.config = config or SearchSettings()
 
     @classmethod
-    def load(cls, index_dir: Path, matcher: Any, *, teacher_dir: Path | None = None, config: SearchConfig | None = None) -> Searcher:
+    def load(cls, index_dir: Path, matcher: Any, *, teacher_dir: Path | None = None, config: SearchSettings | None = None) -> Searcher:
         """The index at ``index_dir`` searched with ``matcher``; ``teacher_dir`` enables ``rerank``."""
         index = BookIndex.load(index_dir)
         indexed_with = index.info.get("model_dir")

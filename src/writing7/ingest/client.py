@@ -19,17 +19,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-from writing7.config.ingest import IngestConfig
 from writing7.ingest.layouts import candidate_urls
 from writing7.ingest.metadata import invalid_book_reason
 from writing7.ingest.retry import HostThrottle, RetryPolicy, parse_retry_after
 
 logger = logging.getLogger(__name__)
+
+
+class FetchSettings(Protocol):
+    """What the client reads of its settings (an :class:`~writing7.config.ingest.IngestConfig` has them all)."""
+
+    mirror: str
+    layouts: Sequence[str]
+    concurrency: int  # pooled connections (the caller runs this many fetches at once)
+    timeout_seconds: float
+    id_timeout_seconds: float
+    retries: int
+    backoff_seconds: float
+    backoff_max_seconds: float
+    max_retry_after_seconds: float
+    delay_seconds: float
+    max_book_bytes: int
+    user_agent: str
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -61,7 +80,7 @@ class _Unusable(Exception):
 class GutenbergClient:
     """Fetches books over one pooled ``httpx.AsyncClient``; use as ``async with GutenbergClient(cfg) as client``."""
 
-    def __init__(self, config: IngestConfig) -> None:
+    def __init__(self, config: FetchSettings) -> None:
         self.config = config
         self.policy = RetryPolicy(
             retries=config.retries,

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from tqdm import tqdm
 
 from writing7.progress import progress_disabled
-from writing7.config.ingest import IngestConfig
 from writing7.ingest.catalog import CatalogEntry
-from writing7.ingest.client import FetchResult, GutenbergClient
+from writing7.ingest.client import FetchResult, FetchSettings, GutenbergClient
 from writing7.ingest.manifest import ManifestRecord
 from writing7.ingest.metadata import BookMetadata, header_of
 from writing7.ingest.names import book_names
@@ -24,6 +24,12 @@ from writing7.ingest.store import CorpusStore, owner_key, sha256_of
 from writing7.ingest.summary import BookOutcome, IngestSummary
 
 logger = logging.getLogger(__name__)
+
+
+class IngestSettings(FetchSettings, Protocol):
+    """The client's settings plus whether books already there are skipped (an ``IngestConfig`` has them all)."""
+
+    skip_if_exists: bool
 
 
 def _already_there(book_id: int, store: CorpusStore, entry: CatalogEntry | None) -> BookOutcome | None:
@@ -74,7 +80,7 @@ def store_result(result: FetchResult, store: CorpusStore, entry: CatalogEntry | 
 async def ingest_ids(
     book_ids: Iterable[int],
     *,
-    config: IngestConfig,
+    config: IngestSettings,
     store: CorpusStore,
     catalog: Mapping[int, CatalogEntry] | None = None,
 ) -> IngestSummary:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+
+from writing7.losses.temperature import TemperatureLoss
 
 
 def binary_distillation_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -35,14 +36,13 @@ def binary_distillation_kl(student_logits: torch.Tensor, teacher_logits: torch.T
     return (cross_entropy - entropy).mean() * temperature**2
 
 
-class DistillationLoss(nn.Module):
+class DistillationLoss(TemperatureLoss):
     """:func:`binary_distillation_kl` with a fixed temperature."""
 
+    loss_name = "distillation"
+
     def __init__(self, temperature: float = 2.0) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"distillation temperature must be > 0, got {temperature}")
-        self.temperature = temperature
+        super().__init__(temperature)
 
     def forward(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
         return binary_distillation_kl(student_logits, teacher_logits, self.temperature)

@@ -20,7 +20,8 @@ Reference: P. Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020 (eq
 from __future__ import annotations
 
 import torch
-from torch import nn
+
+from writing7.losses.temperature import TemperatureLoss
 
 
 def supervised_contrastive_loss(embeddings: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -40,14 +41,13 @@ def supervised_contrastive_loss(embeddings: torch.Tensor, labels: torch.Tensor, 
     return -(positive_log_probability[anchors] / positive_count[anchors]).mean()
 
 
-class SupConLoss(nn.Module):
+class SupConLoss(TemperatureLoss):
     """:func:`supervised_contrastive_loss` with a fixed temperature (Khosla et al. use 0.1; smaller is sharper)."""
 
+    loss_name = "SupCon"
+
     def __init__(self, temperature: float = 0.05) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"SupCon temperature must be > 0, got {temperature}")
-        self.temperature = temperature
+        super().__init__(temperature)
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return supervised_contrastive_loss(embeddings, labels, self.temperature)

@@ -18,12 +18,11 @@ many pairs (the finite-sample floor to read ECE against).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from scipy.special import expit
 
-from writing7.calibration.bundle import MatcherCalibration, TaskCalibration
 from writing7.metrics.calibration_error import expected_calibration_error, expected_ece_if_calibrated, maximum_calibration_error
 from writing7.metrics.pan import auc, drop_nan, pan_scores
 from writing7.metrics.tasks import TaskSelection
@@ -31,6 +30,27 @@ from writing7.metrics.tasks import TaskSelection
 MODEL_UNCALIBRATED = "model (uncalibrated)"
 MODEL_CALIBRATED = "model (calibrated)"
 STYLE_MAP = "style map"
+
+
+# What the evaluation reads of a fitted calibration (metrics sit below calibration/, so they name no calibrator).
+class ScoreCalibration(Protocol):
+    """A score -> probability map with its PAN answers (:class:`writing7.calibration.bundle.TaskCalibration`)."""
+
+    def probability(self, scores: np.ndarray) -> np.ndarray: ...
+
+    def pan_values(self, probabilities: np.ndarray) -> np.ndarray: ...
+
+
+class StyleMap(Protocol):
+    """A cosine -> [0, 1] map (:class:`writing7.calibration.style_map.StyleCalibrator`)."""
+
+    def predict(self, cosines: np.ndarray) -> np.ndarray: ...
+
+
+class ModelCalibration(Protocol):
+    """The model's calibration bundle (:class:`writing7.calibration.bundle.MatcherCalibration`): its style map."""
+
+    style: StyleMap
 
 
 @dataclasses.dataclass
@@ -42,7 +62,7 @@ class SystemOutput:
     answers: np.ndarray
 
 
-def model_outputs(task: TaskSelection, logits: np.ndarray, cosines: np.ndarray, calibration: MatcherCalibration,
+def model_outputs(task: TaskSelection, logits: np.ndarray, cosines: np.ndarray, calibration: ModelCalibration,
                   verdict: dict[str, dict[str, np.ndarray]]) -> list[SystemOutput]:
     """The model's systems on ``task`` from its ``(n_all, 2)`` passage logits, ``(n_all,)`` cosines and the
     verdict's ``{"book"|"author": {"p", "pan"}}`` arrays over all pairs (what ``Matcher.score_batch`` returns)."""
@@ -59,7 +79,7 @@ def model_outputs(task: TaskSelection, logits: np.ndarray, cosines: np.ndarray, 
     return outputs
 
 
-def calibrated_output(name: str, scores: np.ndarray, calibration: TaskCalibration) -> SystemOutput:
+def calibrated_output(name: str, scores: np.ndarray, calibration: ScoreCalibration) -> SystemOutput:
     """A score (a baseline's similarity) through its fitted calibration."""
     probabilities = np.asarray(calibration.probability(scores), dtype=float)
     return SystemOutput(name, probabilities, calibration.pan_values(probabilities))

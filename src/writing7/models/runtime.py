@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from writing7.config.inference import INFERENCE_PRECISIONS  # the names; what they resolve to is decided here
+from writing7.models.precisions import INFERENCE_PRECISIONS  # the names; what they resolve to is decided here
 
 logger = logging.getLogger(__name__)
 PRECISIONS = ("auto", "bf16", "fp32")  # training: autocast or not

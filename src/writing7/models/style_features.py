@@ -29,6 +29,7 @@ import torch
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
+from writing7.artifacts import read_saved_json
 from writing7.models.function_words import FUNCTION_WORDS
 
 WORD_PATTERN = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)*")
@@ -192,11 +193,10 @@ class StyleFeaturizer:
     def load(cls, directory: Path) -> StyleFeaturizer:
         directory = Path(directory)
         state_path = directory / "style_features.json"
-        if not state_path.is_file():
-            raise FileNotFoundError(f"style-feature state {state_path} not found: the model folder is incomplete; re-run `writing7 train`")
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-        if state["function_words"] != list(FUNCTION_WORDS) or state["statistic_names"] != list(STATISTIC_NAMES):
-            raise ValueError(f"{state_path} was written by a different feature definition: re-run `writing7 train`")
+        state = read_saved_json(
+            state_path, missing="the model folder is incomplete; re-run `writing7 train`", fix="re-run `writing7 train`",
+            compatible=lambda saved: saved.get("function_words") == list(FUNCTION_WORDS) and saved.get("statistic_names") == list(STATISTIC_NAMES),
+        )
         featurizer = cls(StyleFeatureSettings(**state["settings"]))
         featurizer.char_idf_ = np.load(directory / "char_idf.npy")
         featurizer.word_idf_ = np.load(directory / "word_idf.npy")

@@ -21,19 +21,29 @@ import dataclasses
 import hashlib
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from writing7.config.prepare import PrepareConfig
-from writing7.corpus import BookFile, read_book
+from writing7.corpus import BookFile, read_corpus_book
 from writing7.parallel import map_in_order, worker_count
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks, window_bounds
 from writing7.text.fingerprint import fingerprint
 from writing7.text.sentences import split_sentences
 
 logger = logging.getLogger(__name__)
-# Below this many books per process a pool costs more to start than it saves.
+
+
+class ChunkingSettings(Protocol):
+    """What stage A reads of its settings (a :class:`~writing7.config.prepare.PrepareConfig` has them all)."""
+
+    chunk_size: int  # sentences per passage
+    overlap: int  # sentences two neighbouring passages share
+    min_chunk_chars: int
+    min_stopword_ratio: float
+    max_chunks_per_book: int
+    seed: int
+    workers: int  # processes for chunk_books (0 = one per core when it pays)
 
 
 @dataclasses.dataclass
@@ -91,9 +101,9 @@ def window_keys(sentence_fingerprints: Sequence[str], chunk_size: int) -> np.nda
     return np.unique(np.asarray(keys, dtype=np.uint64))
 
 
-def chunk_book(book: BookFile, cfg: PrepareConfig) -> BookChunks:
+def chunk_book(book: BookFile, cfg: ChunkingSettings) -> BookChunks:
     """Read, standardize, split, chunk, filter and sample one book (pure per-book work)."""
-    standardized = read_book(book.path)
+    standardized = read_corpus_book(book)
     empty = np.zeros(0, dtype=np.uint64)
     common = {"book_id": book.book_id, "author": book.author, "title": book.title}
     if standardized.skip_reason is not None:
@@ -132,7 +142,7 @@ def select_books(books: Sequence[BookFile], max_books: int) -> list[BookFile]:
     return selected
 
 
-def chunk_books(books: Sequence[BookFile], cfg: PrepareConfig) -> list[BookChunks]:
+def chunk_books(books: Sequence[BookFile], cfg: ChunkingSettings) -> list[BookChunks]:
     """:func:`chunk_book` over ``books`` (in a process pool when it pays), results in input order."""
     results = map_in_order(chunk_book, books, cfg, workers=worker_count(cfg.workers, len(books)), description="prepare: chunk")
     for result in results:

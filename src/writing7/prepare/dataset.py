@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from datasets import DatasetDict
 
-from writing7.config.prepare import PrepareConfig
 from writing7.models.runtime import resolve_device
 from writing7.prepare.chunking import BookChunks
 from writing7.prepare.dedup import drop_shared_chunks
@@ -28,6 +27,30 @@ from writing7.prepare.phases import PhaseTimer
 from writing7.prepare.splits import SPLITS, split_authors_by_corpus
 from writing7.prepare.topics import assign_topics
 from writing7.text.chunks import sample_chunks
+
+
+class DatasetSettings(Protocol):
+    """What stage B reads of its settings (a :class:`~writing7.config.prepare.PrepareConfig` has them all)."""
+
+    seed: int
+    dedup_min_books: int
+    train_ratio: float
+    val_ratio: float
+    embed_model: str
+    device: str
+    max_seq_length: int
+    embed_precision: str
+    embed_batch_size: int
+    num_chunks_for_embed: int
+    num_hard_negative_books: int
+    neighbour_backend: str
+    num_topics: int
+    n_positive_per_book: int
+    n_negative_per_book: int
+    n_same_author_per_book: int
+    hard_negative_fraction: float
+    topic_negative_fraction: float
+
 
 def chunk_stats(books: Sequence[BookChunks]) -> dict[str, Any]:
     """Books and passages after stage A: found, skipped (with reasons), windows, filtered, sampled."""
@@ -43,7 +66,7 @@ def chunk_stats(books: Sequence[BookChunks]) -> dict[str, Any]:
     }
 
 
-def embed_centroids(books: Sequence[BookChunks], cfg: PrepareConfig, encoder: ChunkEncoder) -> tuple[np.ndarray, dict[str, Any]]:
+def embed_centroids(books: Sequence[BookChunks], cfg: DatasetSettings, encoder: ChunkEncoder) -> tuple[np.ndarray, dict[str, Any]]:
     """(books, dim) centroids of up to ``num_chunks_for_embed`` passages per book, and embedding stats."""
     samples = [sample_chunks(book.chunks, cfg.num_chunks_for_embed, cfg.seed) for book in books]
     texts = [chunk.text for sample in samples for chunk in sample]
@@ -55,7 +78,7 @@ def embed_centroids(books: Sequence[BookChunks], cfg: PrepareConfig, encoder: Ch
     return book_centroids(embeddings, owners, len(books)), stats
 
 
-def _dedup(book_chunks: Sequence[BookChunks], cfg: PrepareConfig, stats: dict[str, Any]) -> list[BookChunks]:
+def _dedup(book_chunks: Sequence[BookChunks], cfg: DatasetSettings, stats: dict[str, Any]) -> list[BookChunks]:
     """Books that still have passages after the cross-book dedup; raises when none is left."""
     books, dedup = drop_shared_chunks([book for book in book_chunks if book.chunks], min_books=cfg.dedup_min_books)
     stats["dedup"] = dedup.to_dict()
@@ -69,7 +92,7 @@ def _dedup(book_chunks: Sequence[BookChunks], cfg: PrepareConfig, stats: dict[st
     return books
 
 
-def _neighbours(books: Sequence[BookChunks], centroids: np.ndarray, members: dict[str, list[int]], cfg: PrepareConfig) -> dict[str, list[list[int]]]:
+def _neighbours(books: Sequence[BookChunks], centroids: np.ndarray, members: dict[str, list[int]], cfg: DatasetSettings) -> dict[str, list[list[int]]]:
     """Per split, each book's nearest other-author books *of the same split* (pairs never cross splits)."""
     device = resolve_device(cfg.device)
     return {
@@ -89,7 +112,7 @@ def _split_books(books: Sequence[BookChunks], topics: list[np.ndarray], members:
 
 
 def build_dataset(
-    book_chunks: Sequence[BookChunks], cfg: PrepareConfig, *, encoder: ChunkEncoder | None = None, timer: PhaseTimer | None = None,
+    book_chunks: Sequence[BookChunks], cfg: DatasetSettings, *, encoder: ChunkEncoder | None = None, timer: PhaseTimer | None = None,
     corpus_of_author: Mapping[str, int] | None = None,
 ) -> tuple[DatasetDict, dict[str, Any]]:
     """The pair ``DatasetDict`` (train / validation / test) and its stats for the manifest.

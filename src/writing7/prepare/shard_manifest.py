@@ -19,17 +19,23 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import writing7
 from writing7.artifacts import atomic_write_json, hash_config
-from writing7.config.prepare import PrepareConfig
 from writing7.corpus import BookFile
+from writing7.prepare.chunking import ChunkingSettings
 
 SHARDS_MANIFEST = "shards_manifest.json"
 FORMAT = "writing7-prepare-shards"
 # The settings that change what a shard holds (books_per_shard changes the plan itself).
 STAGE_A_FIELDS = ("chunk_size", "overlap", "min_chunk_chars", "min_stopword_ratio", "max_chunks_per_book", "seed", "books_per_shard")
+
+
+class ShardSettings(ChunkingSettings, Protocol):
+    """Stage A's settings plus the plan's shard size (a :class:`~writing7.config.prepare.PrepareConfig` has them all)."""
+
+    books_per_shard: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +55,7 @@ def plan_shards(books: Sequence[BookFile], books_per_shard: int) -> list[Shard]:
     return [Shard(index, tuple(books[start:start + books_per_shard])) for index, start in enumerate(range(0, len(books), books_per_shard))]
 
 
-def shard_key(cfg: PrepareConfig, corpus_hash: str) -> dict[str, str]:
+def shard_key(cfg: ShardSettings, corpus_hash: str) -> dict[str, str]:
     """What a shard's content depends on: stage-A settings, the books' bytes and the code version."""
     settings = {name: getattr(cfg, name) for name in STAGE_A_FIELDS}
     return {"config_hash": hash_config(settings), "corpus_hash": corpus_hash, "writing7": writing7.__version__}
@@ -83,7 +89,7 @@ class ShardManifest:
         self.saved_at = float("-inf")
 
     @classmethod
-    def resume(cls, directory: Path, shards: Sequence[Shard], cfg: PrepareConfig, corpus_hash: str) -> ShardManifest:
+    def resume(cls, directory: Path, shards: Sequence[Shard], cfg: ShardSettings, corpus_hash: str) -> ShardManifest:
         """A manifest for ``shards``, keeping the verified complete shards of a previous run with the same key."""
         directory = Path(directory)
         key = shard_key(cfg, corpus_hash)
@@ -100,7 +106,7 @@ class ShardManifest:
         return cls(directory, key, {name: getattr(cfg, name) for name in STAGE_A_FIELDS}, entries)
 
     @classmethod
-    def load(cls, directory: Path, cfg: PrepareConfig, corpus_hash: str) -> ShardManifest:
+    def load(cls, directory: Path, cfg: ShardSettings, corpus_hash: str) -> ShardManifest:
         """The manifest a driver saved in ``directory``, as it is (for a stage B in another process or machine).
 
         Raises when it is absent or was written for other books or stage-A settings: its shards would

@@ -23,18 +23,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tqdm import tqdm
 
 from writing7.artifacts import atomic_write_bytes
-from writing7.config.prepare import PrepareConfig
 from writing7.corpus import BookFile
 from writing7.errors import UserFacingError
 from writing7.prepare.chunking import BookChunks, chunk_book
 from writing7.prepare.phases import PhaseTimer
 from writing7.prepare.ray_runtime import import_ray, ray_session, run_tasks
-from writing7.prepare.shard_manifest import Shard, ShardManifest, plan_shards
+from writing7.prepare.shard_manifest import Shard, ShardManifest, ShardSettings, plan_shards
 from writing7.progress import progress_disabled
 
 logger = logging.getLogger(__name__)
@@ -50,7 +49,18 @@ MAX_NAMED_SHARDS = 10
 MANIFEST_SAVE_SECONDS = 5.0
 
 
-def use_sharding(cfg: PrepareConfig, book_count: int) -> bool:
+class ShardingSettings(ShardSettings, Protocol):
+    """What the sharded stage A reads (a :class:`~writing7.config.prepare.PrepareConfig` has them all)."""
+
+    force_sharded: bool
+    auto_shard: bool
+    sharded_switch_threshold: int  # books from which auto_shard switches to Ray
+    ray_address: str
+    shard_max_retries: int
+    shard_wait_timeout_s: float
+
+
+def use_sharding(cfg: ShardingSettings, book_count: int) -> bool:
     """``force_sharded``, or ``auto_shard`` with at least ``sharded_switch_threshold`` book files."""
     return cfg.force_sharded or (cfg.auto_shard and book_count >= cfg.sharded_switch_threshold)
 
@@ -74,7 +84,7 @@ def _fault_from_environment() -> tuple[str, str] | None:
     return (folder, os.environ.get(FAULT_KIND_ENV, "exit")) if folder else None
 
 
-def write_shard(shard: Shard, cfg: PrepareConfig, directory: str, fault: tuple[str, str] | None = None) -> dict[str, Any]:
+def write_shard(shard: Shard, cfg: ShardingSettings, directory: str, fault: tuple[str, str] | None = None) -> dict[str, Any]:
     """Task body: chunk the shard's books and write them as one JSON line each, atomically."""
     start = time.perf_counter()
     books = []
@@ -144,7 +154,7 @@ def merge_shards(manifest: ShardManifest) -> list[BookChunks]:
     return books
 
 
-def _compute(todo: Sequence[Shard], manifest: ShardManifest, cfg: PrepareConfig, timer: PhaseTimer) -> dict[str, Any]:
+def _compute(todo: Sequence[Shard], manifest: ShardManifest, cfg: ShardingSettings, timer: PhaseTimer) -> dict[str, Any]:
     """Start or join Ray and run one task per shard in ``todo``, saving the manifest as shards complete."""
     hosts: Counter[str] = Counter()
     progress = tqdm(total=len(todo), desc="prepare: shards", unit="shard", disable=progress_disabled())
@@ -171,7 +181,7 @@ def _compute(todo: Sequence[Shard], manifest: ShardManifest, cfg: PrepareConfig,
     return {"ray_address": session.address, "ray_cpus": session.cpus, "hosts": dict(hosts)}
 
 
-def start_shards(books: Sequence[BookFile], cfg: PrepareConfig, *, directory: Path, corpus_hash: str) -> tuple[ShardManifest, list[Shard]]:
+def start_shards(books: Sequence[BookFile], cfg: ShardingSettings, *, directory: Path, corpus_hash: str) -> tuple[ShardManifest, list[Shard]]:
     """Plan the shards of ``books``, write ``shards_manifest.json`` and return it with the shards still to compute.
 
     ``corpus_hash`` identifies the books' bytes (the prepare manifest's ``corpus`` input); shards of a
@@ -186,14 +196,14 @@ def start_shards(books: Sequence[BookFile], cfg: PrepareConfig, *, directory: Pa
     return manifest, todo
 
 
-def shard_stats(manifest: ShardManifest, todo: Sequence[Shard], cfg: PrepareConfig) -> dict[str, Any]:
+def shard_stats(manifest: ShardManifest, todo: Sequence[Shard], cfg: ShardingSettings) -> dict[str, Any]:
     """What the prepare manifest records about stage A: shards planned, reused and computed."""
     shards = len(manifest.entries)
     return {"shards": shards, "reused": shards - len(todo), "computed": len(todo), "books_per_shard": cfg.books_per_shard}
 
 
 def collect_shards(
-    manifest: ShardManifest, cfg: PrepareConfig, *, timer: PhaseTimer, refresh: Callable[[], None] | None = None, poll_seconds: float = 0.2
+    manifest: ShardManifest, cfg: ShardingSettings, *, timer: PhaseTimer, refresh: Callable[[], None] | None = None, poll_seconds: float = 0.2
 ) -> list[BookChunks]:
     """Stage B's first step: wait until every shard is visible here, then merge them in book-id order."""
     with timer.phase("merge"):
@@ -202,7 +212,7 @@ def collect_shards(
 
 
 def chunk_books_sharded(
-    books: Sequence[BookFile], cfg: PrepareConfig, *, directory: Path, corpus_hash: str, timer: PhaseTimer
+    books: Sequence[BookFile], cfg: ShardingSettings, *, directory: Path, corpus_hash: str, timer: PhaseTimer
 ) -> tuple[list[BookChunks], dict[str, Any]]:
     """Stage A on Ray: :class:`BookChunks` of ``books`` in their order, and stats on shards computed and reused."""
     import_ray()  # fail with the install hint before writing anything

@@ -63,10 +63,10 @@ class Service:
         from writing7.inference.matcher import Matcher
         from writing7.inference.search import Searcher
 
-        self.matcher = Matcher.load(self.sources.model_dir, device=self.sources.device, config=self.inference)
+        self.matcher = Matcher.load(self.sources.model_dir, device=self.sources.device, config=self.inference.matcher_settings())
         if self.sources.index_dir is not None:
             self.searcher = Searcher.load(self.sources.index_dir, self.matcher, teacher_dir=self.sources.teacher_dir,
-                                          config=self.search_config)
+                                          config=self.search_config.search_settings())
         self._load_attribution()
         operations = {"score": self.matcher.score_batch, "style": self.matcher.style_similarity_batch,
                       "embed": lambda texts: list(self.matcher.embed(texts))}

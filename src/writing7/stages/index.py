@@ -17,7 +17,7 @@ import numpy as np
 
 from writing7.artifacts import Manifest, atomic_directory, finish, hash_tree, is_current, require_input
 from writing7.config.index import IndexConfig
-from writing7.corpus import BookFile, corpus_inputs, discover_corpora, read_book
+from writing7.corpus import BookFile, corpus_inputs, discover_corpora, read_corpus_book
 from writing7.inference.index import BookIndex, IndexedBook
 from writing7.parallel import map_in_order, worker_count
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 STAGE = "index"
 def book_chunks(book: BookFile, cfg: IndexConfig) -> tuple[list[Chunk], list[Chunk]]:
     """``(indexed, held_out)`` chunks of one book; both empty when the book is unusable."""
-    standardized = read_book(book.path)
+    standardized = read_corpus_book(book)
     if standardized.skip_reason:
         logger.warning("skipping %s: %s", book.book_id, standardized.skip_reason)
         return [], []
@@ -46,7 +46,7 @@ def no_usable_chunk_message(cfg: IndexConfig, books: list[BookFile], corpus: Pat
     where = f"under {corpus} " if corpus is not None else ""
     example = ""
     if books:  # re-read one book (only on this failure path) to say why it gave nothing
-        reason = read_book(books[0].path).skip_reason or f"less than {cfg.min_chunk_chars} characters of usable prose"
+        reason = read_corpus_book(books[0]).skip_reason or f"less than {cfg.min_chunk_chars} characters of usable prose"
         example = f", e.g. {books[0].book_id}: {reason}"
     return (f"no book {where}gave a usable chunk ({len(books)} book(s) read{example}): "
             "put plain-text English prose there as AUTHOR/TITLE.txt, or lower min_chunk_chars")

@@ -5,6 +5,10 @@ standardize -> prepare -> train-teacher (only when distillation is on) -> train 
 Each stage reads its own table of the one config file. A pipeline step runs one or more stages
 (:mod:`writing7.stages`) and reports each one's :class:`~writing7.stages.StageResult` as it is: whether it
 ran or was skipped, and its own summary line. Nothing here reads a stage's stats.
+
+Only standardize reads ``--corpus``: every later stage reads the standardized copy (:func:`clean_corpus`),
+so ``[standardize]`` decides what the rest of the pipeline sees and its hash lands in their manifests.
+Fit corpora (``--fit-corpus``) are not standardized: the verdict cleans them on the way in.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from writing7.artifacts import ArtifactLayout
+from writing7.artifacts import ArtifactLayout, require_input
+from writing7.corpus import corpus_folders
 from writing7.stages import StageResult
 
 logger = logging.getLogger(__name__)
@@ -55,6 +60,23 @@ def select_stages(from_stage: str | None, to_stage: str | None) -> list[str]:
     return list(STAGES[first: last + 1])
 
 
+# -- the standardized corpus: one folder per --corpus folder ------------------------------------
+def clean_folders(request: PipelineRequest) -> tuple[Path, ...]:
+    """Where standardize writes each ``--corpus`` folder: ``data/clean``, then ``data/clean-2``, ``data/clean-3``, ...
+
+    One output per source folder (not one merged folder) keeps the folders apart downstream: prepare
+    splits each folder's authors on its own, as it does on the raw folders.
+    """
+    clean = ArtifactLayout(request.artifacts).clean
+    count = len(corpus_folders(request.corpus))
+    return tuple(clean if position == 0 else clean.with_name(f"{clean.name}-{position + 1}") for position in range(count))
+
+
+def clean_corpus(request: PipelineRequest) -> tuple[Path, ...]:
+    """The corpus every stage after standardize reads (each folder must exist: one line naming standardize otherwise)."""
+    return tuple(require_input(folder, stage="standardize", what="standardized corpus") for folder in clean_folders(request))
+
+
 # -- one adapter per step: load the stage's config table, call its entry point(s) --------------------------
 # A step yields one StageResult per stage it runs, as each finishes, so a step of three stages reports three lines.
 Step = Iterator[StageResult]
@@ -65,7 +87,8 @@ def _standardize(request: PipelineRequest) -> Step:
     from writing7.stages import standardize
 
     cfg = StandardizeConfig.load(request.config_file)
-    yield standardize.run(cfg, corpus=request.corpus, output=ArtifactLayout(request.artifacts).clean, force=request.force)
+    for source, output in zip(corpus_folders(request.corpus), clean_folders(request)):
+        yield standardize.run(cfg, corpus=source, output=output, force=request.force)
 
 
 def _prepare(request: PipelineRequest) -> Step:
@@ -74,7 +97,7 @@ def _prepare(request: PipelineRequest) -> Step:
 
     overrides = {"force_sharded": True} if request.force_sharded else {}
     cfg = PrepareConfig.load(request.config_file, **overrides)
-    yield prepare.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    yield prepare.run(cfg, corpus=clean_corpus(request), artifacts=request.artifacts, force=request.force)
 
 
 def _train_teacher(request: PipelineRequest) -> Step:
@@ -101,9 +124,9 @@ def _calibrate(request: PipelineRequest) -> Step:
 
     cfg = CalibrateConfig.load(request.config_file, fit_corpora=list(request.fit_corpora) or None)
     yield calibrate.run(cfg, artifacts=request.artifacts, force=request.force)
-    yield verdict.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    yield verdict.run(cfg, corpus=clean_corpus(request), artifacts=request.artifacts, force=request.force)
     # attribution's open-set softmax (and its report on test authors): `writing7 attribute` and the page need it
-    yield attribution.run(AttributionConfig.load(request.config_file), corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    yield attribution.run(AttributionConfig.load(request.config_file), corpus=clean_corpus(request), artifacts=request.artifacts, force=request.force)
 
 
 def _evaluate(request: PipelineRequest) -> Step:
@@ -112,7 +135,7 @@ def _evaluate(request: PipelineRequest) -> Step:
 
     cfg = EvaluateConfig.load(request.config_file)
     yield evaluate.run(cfg, artifacts=request.artifacts, force=request.force)
-    yield evaluate_lengths.run(cfg, corpus=request.corpus, artifacts=request.artifacts, force=request.force)
+    yield evaluate_lengths.run(cfg, corpus=clean_corpus(request), artifacts=request.artifacts, force=request.force)
 
 
 def _index(request: PipelineRequest) -> Step:
@@ -121,7 +144,7 @@ def _index(request: PipelineRequest) -> Step:
 
     layout = ArtifactLayout(request.artifacts)
     cfg = IndexConfig.load(request.config_file)
-    yield index.run(cfg, corpus=request.corpus, model_dir=layout.bi_encoder, output=layout.index, force=request.force)
+    yield index.run(cfg, corpus=clean_corpus(request), model_dir=layout.bi_encoder, output=layout.index, force=request.force)
 
 
 STEPS: dict[str, Callable[[PipelineRequest], Step]] = {

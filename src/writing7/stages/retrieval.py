@@ -30,7 +30,7 @@ def retrieval_report(index_dir: Path, *, model_dir: Path | None = None, teacher_
     index = BookIndex.load(require_input(index_dir, stage="index", what="retrieval index"))
     matcher = Matcher.load(model_dir or index.info["model_dir"], uncalibrated=uncalibrated)
     teacher = load_teacher(teacher_dir) if rerank else None
-    return evaluate_retrieval(Searcher(index, matcher, teacher=teacher, config=config), rerank=rerank)
+    return evaluate_retrieval(Searcher(index, matcher, teacher=teacher, config=config and config.search_settings()), rerank=rerank)
 
 
 def summary_line(report: dict[str, Any]) -> str:

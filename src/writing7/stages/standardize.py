@@ -24,11 +24,11 @@ from tqdm import tqdm
 from writing7.artifacts import MANIFEST_NAME, Manifest, atomic_directory, atomic_write_json, finish, hash_tree, is_current
 from writing7.progress import progress_disabled
 from writing7.config.standardize import StandardizeConfig
-from writing7.corpus import BookFile, corpus_folders, discover_corpora, folders_without_books, read_book
+from writing7.corpus import STANDARDIZE_STAGE, BookFile, corpus_folders, discover_corpora, folders_without_books, read_book
 from writing7.stages import StageResult, format_number
 
 logger = logging.getLogger(__name__)
-STAGE = "standardize"
+STAGE = STANDARDIZE_STAGE  # downstream readers recognise a standardize output by it
 REPORT_NAME = "standardize_report.json"
 # A pool costs ~0.1 s to start; below this many books per worker it cannot pay for itself. On the
 # 243-book shared corpus (2 busy cores) two workers ran 0.9-1.1x the speed of one, i.e. the stage

@@ -56,13 +56,19 @@ def _spacy_pipeline() -> Any | None:
     return nlp
 
 
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of the blocks between blank lines, whitespace-trimmed, empty blocks dropped."""
+def _split_spans(pattern: re.Pattern[str], text: str, *, keep_separator: bool) -> list[tuple[int, int]]:
+    """Spans of ``text`` cut at each match of ``pattern``; with ``keep_separator`` a match ends the span before it."""
     spans, start = [], 0
-    for match in _PARAGRAPH_BREAK.finditer(text):
-        spans.append((start, match.start()))
+    for match in pattern.finditer(text):
+        spans.append((start, match.end() if keep_separator else match.start()))
         start = match.end()
     spans.append((start, len(text)))
+    return spans
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the blocks between blank lines, whitespace-trimmed, empty blocks dropped."""
+    spans = _split_spans(_PARAGRAPH_BREAK, text, keep_separator=False)
     return [span for span in (_trim(text, s, e) for s, e in spans) if span is not None]
 
 
@@ -75,12 +81,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 def _regex_candidates(paragraph: str) -> list[tuple[int, int]]:
-    spans, start = [], 0
-    for match in _REGEX_BOUNDARY.finditer(paragraph):
-        spans.append((start, match.end()))
-        start = match.end()
-    spans.append((start, len(paragraph)))
-    return spans
+    return _split_spans(_REGEX_BOUNDARY, paragraph, keep_separator=True)  # the full stop belongs to its sentence
 
 
 def _spacy_candidates(nlp: Any, paragraphs: list[str]) -> Iterator[list[tuple[int, int]]]:

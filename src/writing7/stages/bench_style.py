@@ -24,7 +24,7 @@ from writing7.bench_style.report import write_reports
 from writing7.bench_style.scoring import PairScorer
 from writing7.bench_style.summary import summarize_benchmark
 from writing7.config.bench_style import BenchStyleConfig
-from writing7.corpus import BookFile, discover_books, read_book
+from writing7.corpus import BookFile, discover_books, read_corpus_book
 from writing7.progress import progress_disabled
 from writing7.text.chunks import Chunk, make_chunks
 from writing7.text.sentences import split_sentences
@@ -54,7 +54,7 @@ def read_author_books(books: Sequence[BookFile], cfg: BenchStyleConfig) -> dict[
     """Non-overlapping chunks of each readable book of one author, keyed by book id."""
     chunks_by_book = {}
     for book in books:
-        standardized = read_book(book.path)
+        standardized = read_corpus_book(book)
         if standardized.skip_reason:
             logger.warning("skipping %s: %s", book.book_id, standardized.skip_reason)
             continue
