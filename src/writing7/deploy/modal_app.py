@@ -352,7 +352,7 @@ def bench_style_remote(
         llm_model=llm_model or None, samples=samples,
     )
     layout = ArtifactLayout(artifacts_root())
-    report = run(cfg, model=layout.bi_encoder, corpus=container_path(training_dir), out=layout.reports)
+    report = run(cfg, model_dir=layout.bi_encoder, corpus=container_path(training_dir), output=layout.reports)
     commit_artifacts()
     return report
 

@@ -34,7 +34,7 @@ from writing7.text.sentences import split_sentences
 logger = logging.getLogger(__name__)
 
 
-class ChunkingSettings(Protocol):
+class BookChunkingSettings(Protocol):
     """What stage A reads of its settings (a :class:`~writing7.config.prepare.PrepareConfig` has them all)."""
 
     chunk_size: int  # sentences per passage
@@ -101,7 +101,7 @@ def window_keys(sentence_fingerprints: Sequence[str], chunk_size: int) -> np.nda
     return np.unique(np.asarray(keys, dtype=np.uint64))
 
 
-def chunk_book(book: BookFile, cfg: ChunkingSettings) -> BookChunks:
+def chunk_book(book: BookFile, cfg: BookChunkingSettings) -> BookChunks:
     """Read, standardize, split, chunk, filter and sample one book (pure per-book work)."""
     standardized = read_corpus_book(book)
     empty = np.zeros(0, dtype=np.uint64)
@@ -142,7 +142,7 @@ def select_books(books: Sequence[BookFile], max_books: int) -> list[BookFile]:
     return selected
 
 
-def chunk_books(books: Sequence[BookFile], cfg: ChunkingSettings) -> list[BookChunks]:
+def chunk_books(books: Sequence[BookFile], cfg: BookChunkingSettings) -> list[BookChunks]:
     """:func:`chunk_book` over ``books`` (in a process pool when it pays), results in input order."""
     results = map_in_order(chunk_book, books, cfg, workers=worker_count(cfg.workers, len(books)), description="prepare: chunk")
     for result in results:

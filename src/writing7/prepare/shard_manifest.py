@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import writing7
 from writing7.artifacts import atomic_write_json, hash_config
 from writing7.corpus import BookFile
-from writing7.prepare.chunking import ChunkingSettings
+from writing7.prepare.chunking import BookChunkingSettings
 
 SHARDS_MANIFEST = "shards_manifest.json"
 FORMAT = "writing7-prepare-shards"
@@ -32,7 +32,7 @@ FORMAT = "writing7-prepare-shards"
 STAGE_A_FIELDS = ("chunk_size", "overlap", "min_chunk_chars", "min_stopword_ratio", "max_chunks_per_book", "seed", "books_per_shard")
 
 
-class ShardSettings(ChunkingSettings, Protocol):
+class ShardSettings(BookChunkingSettings, Protocol):
     """Stage A's settings plus the plan's shard size (a :class:`~writing7.config.prepare.PrepareConfig` has them all)."""
 
     books_per_shard: int

@@ -47,6 +47,8 @@ retrieval          ``retrieval.run(cfg: SearchConfig, *, artifacts, index_dir=No
 index              ``index.run(cfg, *, corpus, model_dir, output, force)``
 score-pairs        ``score_pairs.run(matcher, *, input_path, output, target, block_pairs, explain)`` (a
                    user's file in, a user's file out: the manifest is returned, not written; never skipped)
+bench-style        ``bench_style.run(cfg, *, model_dir, corpus, output)`` -> the report dict (a measurement
+                   on demand: never skipped, not a pipeline stage)
 clean, demo        not stages of the pipeline: ``clean.plan_clean`` / ``execute_clean`` and ``demo.scored_examples`` /
                    ``evaluation_table`` read the layout and write nothing of their own
 =================  ==========================================================================================

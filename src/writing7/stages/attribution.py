@@ -216,8 +216,8 @@ def summary_line(stats: dict[str, Any]) -> str:
 
 def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Path, force: bool = False, device: str | None = None) -> StageResult:
     """Fit ``MODEL/attribution.json`` on validation authors; write ``reports/attribution.*`` on test authors (skipped when current)."""
-    from writing7.config.inference import InferenceConfig
     from writing7.inference.matcher import Matcher
+    from writing7.inference.settings import MatcherSettings
 
     layout = ArtifactLayout(Path(artifacts))
     model_dir = require_input(layout.bi_encoder, stage="train", what="trained bi-encoder")
@@ -230,7 +230,7 @@ def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Pat
         logger.info("calibrate-attribution: skipped (current) %s", layout.reports)
         manifest = read_manifest(layout.reports / MANIFEST_FILE)
         return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
-    matcher = Matcher.load(model_dir, device=device, config=InferenceConfig(batch_size=cfg.batch_size))
+    matcher = Matcher.load(model_dir, device=device, config=MatcherSettings(batch_size=cfg.batch_size))
     result = evaluate_attribution(cfg, matcher, corpus, processed, cache_dir=None)
     result["calibration"].save(model_dir)
     atomic_write_text(layout.reports / REPORT_MARKDOWN, attribution_markdown(result["report"]))

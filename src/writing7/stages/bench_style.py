@@ -121,11 +121,11 @@ def benchmark_prompts(materials: dict[str, AuthorMaterial], cfg: BenchStyleConfi
     return prompts, excerpts
 
 
-def run(cfg: BenchStyleConfig, *, model: Path, corpus: Path, out: Path, matcher: PairScorer | None = None,
+def run(cfg: BenchStyleConfig, *, model_dir: Path, corpus: Path, output: Path, matcher: PairScorer | None = None,
         generator: TextGenerator | None = None) -> dict[str, Any]:
-    """Run the benchmark and write ``out/style_bench.{json,md,png}``; return the report.
+    """Run the benchmark and write ``output/style_bench.{json,md,png}``; return the report.
 
-    ``matcher`` and ``generator`` default to ``Matcher.load(model)`` and the configured backend.
+    ``matcher`` and ``generator`` default to ``Matcher.load(model_dir)`` and the configured backend.
     """
     started = time.perf_counter()
     if cfg.threads:
@@ -135,7 +135,7 @@ def run(cfg: BenchStyleConfig, *, model: Path, corpus: Path, out: Path, matcher:
     if matcher is None:
         from writing7.inference.matcher import Matcher
 
-        matcher = Matcher.load(model, uncalibrated=cfg.uncalibrated)
+        matcher = Matcher.load(model_dir, uncalibrated=cfg.uncalibrated)
     materials = gather_material(corpus, cfg)
     prompts, excerpts = benchmark_prompts(materials, cfg, catalog_names(corpus))
     owned_generator = generator is None
@@ -151,11 +151,11 @@ def run(cfg: BenchStyleConfig, *, model: Path, corpus: Path, out: Path, matcher:
     report = summarize_benchmark(matcher, materials, prompts, passages)
     finished = time.perf_counter()
     report.update(
-        llm=generator.description, model=str(model), calibrated=bool(getattr(matcher, "calibrated", True)),
+        llm=generator.description, model=str(model_dir), calibrated=bool(getattr(matcher, "calibrated", True)),
         config=cfg.to_dict(), excerpts=excerpts,
         timing={"wall_s": finished - started, "generation_s": scoring_started - generation_started,
                 "scoring_s": finished - scoring_started, "passages": len(prompts)},
     )
-    paths = write_reports(report, out)
+    paths = write_reports(report, output)
     logger.info("wrote %s", ", ".join(str(path) for path in paths.values()))
     return report

@@ -1,7 +1,7 @@
 """Stage ``evaluate`` by length: the verdict vs classical stylometry at 200, 1,000, 5,000 words and whole halves.
 
 On the *test* split's books (authors never seen in training nor calibration), pairs are cut at each
-length (:mod:`writing7.stages.length_suite`, the same construction the verdict was fitted with on the
+length (:mod:`writing7.length_suite`, the same construction the verdict was fitted with on the
 validation split and the fit corpora). Tasks: ``book`` (same book vs other authors), ``author`` (same
 author, other book vs other authors) and ``topic`` (same book vs the other author's book nearest in
 content, answered by the book verdict). Systems, each calibrated on pairs of unseen authors at the same length:

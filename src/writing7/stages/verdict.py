@@ -3,7 +3,7 @@
 1. The text profiler's corpus statistics (idf, MFW, z-scores, vocabulary) are fitted on excerpts of
    the *training* split's books.
 2. Validation books (authors the encoder never saw; plus ``fit_corpora`` books) are cut into pairs at
-   200, 1,000, 5,000 words and whole halves (:mod:`writing7.stages.length_suite`); the 200-word pairs
+   200, 1,000, 5,000 words and whole halves (:mod:`writing7.length_suite`); the 200-word pairs
    are joined by the pair dataset's validation pairs (its sentence windows and mined negatives: what
    ``evaluate`` reads on the passage split). Every pair goes through exactly the inference path
    (:class:`~writing7.inference.verdict.VerdictFeaturizer`).
