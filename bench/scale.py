@@ -1,6 +1,6 @@
 """Scale benchmark of `writing7 prepare` on a synthetic library of thousands of books (throughput and memory, not quality).
 
-    python bench/scale.py --corpus ../shared/data/gutenberg --books 1000 [--books 5000 ...] [--config configs/cpu-default.toml]
+    python bench/scale.py --corpus ../shared/data/gutenberg --books 1000 5000 [--config configs/cpu-default.toml] [--stage-a pool ray]
 
 The synthetic library is assembled from the real sample corpus: every real book is standardized (as
 prepare does) and cut into chapters of ``--chapter-words`` words at paragraph boundaries; the chapters of
@@ -13,7 +13,11 @@ mining, topics and pairs do real work, but the numbers say how fast and how big,
 
 Per library size it runs prepare's own phases in this process (``chunk_books``, then ``build_dataset``'s
 phases, then ``save_to_disk``) and prints seconds, books/s and peak RSS per phase, with the CPU and the
-load average. Only the single-process path is measured; the Ray path (docs/ray.md) is not.
+load average. ``--stage-a`` says how stage A (read, clean, chunk) runs, side by side on the same library:
+``pool`` (prepare's process pool of ``[prepare] workers``) and/or ``ray`` (prepare's sharded path, a private
+local Ray with ``[prepare] workers`` CPUs writing shard files, as ``--force-sharded`` does; docs/ray.md).
+Stage B (dedup, embedding, mining, pairs) is the same code in the driver either way. Peak RSS is this
+process's; Ray workers are separate processes and not counted in it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from writing7.corpus import discover_books, read_book
 from writing7.prepare.chunking import chunk_books, select_books
 from writing7.prepare.dataset import build_dataset
 from writing7.prepare.phases import PhaseTimer
+from writing7.prepare.sharding import chunk_books_sharded
 
 BOOKS_PER_AUTHOR = 3
 
@@ -90,12 +95,16 @@ def write_synthetic_library(corpus: Path, target: Path, *, books: int, chapters_
     return {"real_authors": len(authors), "real_chapters": sum(map(len, pools.values())), "chapters_reused": reused}
 
 
-def measure_prepare(cfg: PrepareConfig, corpus: Path) -> dict:
-    """prepare's phases on ``corpus``, in this process: seconds and peak RSS per phase, books/s overall."""
+def measure_prepare(cfg: PrepareConfig, corpus: Path, *, stage_a: str) -> dict:
+    """prepare's phases on ``corpus`` (stage A by ``stage_a``: "pool" or "ray"): seconds and peak RSS per phase, books/s overall."""
     timer = PhaseTimer()
     books = select_books(discover_books(corpus), cfg.max_books)
-    with timer.phase("chunk"):
-        book_chunks = chunk_books(books, cfg)
+    if stage_a == "ray":
+        with tempfile.TemporaryDirectory(prefix="writing7-shards-") as shards:
+            book_chunks, _ = chunk_books_sharded(books, cfg, directory=Path(shards), corpus_hash=f"scale-{len(books)}", timer=timer)
+    else:
+        with timer.phase("chunk"):
+            book_chunks = chunk_books(books, cfg)
     dataset, stats = build_dataset(book_chunks, cfg, timer=timer)
     with tempfile.TemporaryDirectory() as temporary, timer.phase("save"):
         dataset.save_to_disk(temporary)
@@ -108,9 +117,9 @@ def measure_prepare(cfg: PrepareConfig, corpus: Path) -> dict:
     }
 
 
-def report(size: int, result: dict) -> str:
+def report(size: int, stage_a: str, result: dict) -> str:
     phases = result["phases"]
-    lines = [(f"{size:,} synthetic books: {result['total_seconds']} s, {result['books_per_second']} books/s, "
+    lines = [(f"{size:,} synthetic books, stage A on {stage_a}: {result['total_seconds']} s, {result['books_per_second']} books/s, "
               f"{result['chunks_kept']} chunks kept, pairs {result['pairs']}, dedup {result['dedup']}"),
              "| phase | seconds | books/s | peak RSS MiB |", "|---|---|---|---|"]
     for name, seconds in phases["seconds"].items():
@@ -127,6 +136,8 @@ def main() -> None:
     parser.add_argument("--chapters-per-book", type=int, default=8)
     parser.add_argument("--chapter-words", type=int, default=2500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stage-a", nargs="+", choices=("pool", "ray"), default=["pool"],
+                        help="How stage A runs; several are measured one after the other on the same library.")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
     setup_environment()
@@ -139,9 +150,11 @@ def main() -> None:
             library = Path(temporary) / "corpus"
             made = write_synthetic_library(args.corpus, library, books=size, chapters_per_book=args.chapters_per_book,
                                            words_per_chapter=args.chapter_words, seed=args.seed)
-            results[size] = {"library": made, **measure_prepare(cfg, library)}
-        print(report(size, results[size]))
-        print(f"library: {made}; load average {os.getloadavg()[0]:.1f}\n", flush=True)
+            for stage_a in args.stage_a:
+                key = f"{size} {stage_a}"
+                results[key] = {"library": made, **measure_prepare(cfg, library, stage_a=stage_a)}
+                print(report(size, stage_a, results[key]))
+                print(f"library: {made}; load average {os.getloadavg()[0]:.1f}\n", flush=True)
     if args.output:
         args.output.write_text(json.dumps({"cpu": cpu_description(), "results": results}, indent=2) + "\n")
 
