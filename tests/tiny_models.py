@@ -11,6 +11,13 @@ import torch
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 
+def fixture_book(path: str) -> str:
+    """The standardized text of ``AUTHOR/TITLE.txt`` of the fixture corpus."""
+    from writing7.corpus import read_book
+
+    return read_book(FIXTURE_CORPUS / path).text
+
+
 def fixture_sentences() -> list[str]:
     lines = []
     for path in sorted(FIXTURE_CORPUS.rglob("*.txt")):

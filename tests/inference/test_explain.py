@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tiny_models import FIXTURE_CORPUS
+from tiny_models import fixture_book
 from writing7.cli import app
 from writing7.inference.explain import hashed_column
 from writing7.inference.matcher import Matcher
@@ -25,15 +25,9 @@ def matcher(calibrated_matcher_dir):
     return Matcher.load(calibrated_matcher_dir)
 
 
-def book(path):
-    from writing7.corpus import read_book
-
-    return read_book(FIXTURE_CORPUS / path).text
-
-
 def test_contributions_and_bias_reproduce_the_logit_and_the_probability(matcher):
-    pairs = [(FOREST, HARBOUR), (book("grey-zane/desert-gold.txt")[:8000], book("conrad-joseph/typhoon.txt")[:3000]),
-             (book("grey-zane/desert-gold.txt"), book("grey-zane/riders-of-the-purple-sage.txt"))]
+    pairs = [(FOREST, HARBOUR), (fixture_book("grey-zane/desert-gold.txt")[:8000], fixture_book("conrad-joseph/typhoon.txt")[:3000]),
+             (fixture_book("grey-zane/desert-gold.txt"), fixture_book("grey-zane/riders-of-the-purple-sage.txt"))]
     for text_a, text_b in pairs:
         explained = matcher.explain(text_a, text_b)
         features = matcher.features([(text_a, text_b)])
@@ -77,7 +71,7 @@ def test_evidence_names_the_shared_names_rare_words_ngrams_and_function_words(ma
 
 
 def test_char_ngram_weights_sum_to_the_char4_cosine(matcher):
-    text_a, text_b = book("jerome-jerome-k/three-men-in-a-boat.txt")[:4000], book("jerome-jerome-k/the-idle-thoughts-of-an-idle-fellow.txt")[:4000]
+    text_a, text_b = fixture_book("jerome-jerome-k/three-men-in-a-boat.txt")[:4000], fixture_book("jerome-jerome-k/the-idle-thoughts-of-an-idle-fellow.txt")[:4000]
     result = matcher.explain(text_a, text_b, top=100_000)
     cosine = result["explanation"]["tasks"]["book"]["contributions"]
     value = next(row["value"] for row in cosine if row["feature"] == "char4_cosine")

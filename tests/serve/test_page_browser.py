@@ -7,17 +7,14 @@ index. Screenshots
 go to ``reports/browser/`` in the repository.
 """
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tiny_models import FIXTURE_CORPUS
 
-from test_serve_uvicorn import free_port, wait_until_healthy
+from test_serve_uvicorn import serving
 
 pytestmark = pytest.mark.slow
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -39,20 +36,9 @@ def served_page(attribution_model_dir, fixture_index_dir, tmp_path):
     for author, title in (("grey-zane", "desert-gold.txt"), ("stevenson-robert-louis", "kidnapped.txt"), ("jerome-jerome-k", "three-men-in-a-boat.txt")):
         (candidates / author).mkdir(parents=True)
         (candidates / author / title).write_text(book(author, title), encoding="utf-8")
-    port = free_port()
-    environment = {**os.environ, "OMP_NUM_THREADS": "1", "WRITING7_CACHE": str(tmp_path / "cache")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "writing7", "--quiet", "serve", "--model", str(attribution_model_dir), "--port", str(port),
-         "--api-key", KEY, "--candidates", str(candidates), "--index", str(fixture_index_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(process, url)
+    arguments = ["--model", str(attribution_model_dir), "--api-key", KEY, "--candidates", str(candidates), "--index", str(fixture_index_dir)]
+    with serving(arguments, {"WRITING7_CACHE": str(tmp_path / "cache")}) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture()

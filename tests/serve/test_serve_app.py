@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tiny_models import FIXTURE_CORPUS
+from tiny_models import fixture_book
 from writing7.inference.matcher import Matcher
 from writing7.inference.search import Searcher
 from writing7.serve.app import create_app
@@ -14,12 +14,6 @@ from writing7.serve.app import create_app
 def api(calibrated_matcher_dir):
     """An independent Python-API Matcher, loaded the way users load it."""
     return Matcher.load(calibrated_matcher_dir)
-
-
-def book(path):
-    from writing7.corpus import read_book
-
-    return read_book(FIXTURE_CORPUS / path).text
 
 
 def test_health_reports_loaded_model_and_index(client):
@@ -57,7 +51,7 @@ def test_embed_is_identical_to_the_python_api(client, api, passages):
 
 
 def test_compare_is_identical_to_the_python_api(client, api):
-    first, second = book("grey-zane/desert-gold.txt"), book("grey-zane/riders-of-the-purple-sage.txt")
+    first, second = fixture_book("grey-zane/desert-gold.txt"), fixture_book("grey-zane/riders-of-the-purple-sage.txt")
     response = client.post("/v1/compare", json={"document1": first, "document2": second})
     assert response.status_code == 200
     assert response.json() == json.loads(json.dumps(api.compare_documents(first, second)))

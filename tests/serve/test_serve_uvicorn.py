@@ -1,10 +1,12 @@
 """One test through a real uvicorn process started by `writing7 serve` on 127.0.0.1."""
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -32,14 +34,13 @@ def wait_until_healthy(process: subprocess.Popen, url: str) -> None:
     raise AssertionError(f"`writing7 serve` did not become healthy within {STARTUP_SECONDS} s")
 
 
-@pytest.fixture()
-def server(calibrated_matcher_dir):
+@contextlib.contextmanager
+def serving(arguments: list[str], environment: dict[str, str]) -> Iterator[str]:
+    """``writing7 serve ARGUMENTS --port P`` as a real process; yields its URL once healthy, stops it afterwards."""
     port = free_port()
-    environment = {**os.environ, "WRITING7_API_KEY": "k3y", "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "writing7", "--quiet", "serve", "--model", str(calibrated_matcher_dir), "--port", str(port),
-         "--precision", "fp32"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
+        [sys.executable, "-m", "writing7", "--quiet", "serve", *arguments, "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "OMP_NUM_THREADS": "1", **environment},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -52,6 +53,12 @@ def server(calibrated_matcher_dir):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@pytest.fixture()
+def server(calibrated_matcher_dir):
+    with serving(["--model", str(calibrated_matcher_dir), "--precision", "fp32"], {"WRITING7_API_KEY": "k3y"}) as url:
+        yield url
 
 
 def test_a_real_server_answers_like_the_python_api(server, calibrated_matcher_dir, passages):
