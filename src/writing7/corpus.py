@@ -154,7 +154,12 @@ def read_standardized_book(path: Path) -> StandardizedBook:
         data = Path(path).read_bytes()
     except OSError as error:
         return StandardizedBook.skipped(f"unreadable file ({error.strerror or error})")
-    return StandardizedBook(text=data.decode("utf-8"), encoding="utf-8", bytes_in=len(data), bytes_out=len(data), kept_fraction=1.0)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:  # standardize writes UTF-8 only: the file was put here or changed afterwards
+        return StandardizedBook.skipped(f"not UTF-8 ({error.reason} at byte {error.start}), so not written by `writing7 standardize`: "
+                                        "re-run standardize on the raw corpus")
+    return StandardizedBook(text=text, encoding="utf-8", bytes_in=len(data), bytes_out=len(data), kept_fraction=1.0)
 
 
 def read_corpus_book(book: BookFile) -> StandardizedBook:

@@ -32,3 +32,12 @@ def test_a_standardize_output_is_read_verbatim_and_a_raw_corpus_is_cleaned(fixtu
         assert read_corpus_book(clean_book).text == clean_book.path.read_text(encoding="utf-8")  # verbatim
         assert read_corpus_book(raw_book).text == read_corpus_book(clean_book).text
 
+
+
+def test_a_non_utf8_file_in_a_standardize_output_is_skipped_with_a_reason(fixture_corpus_source, tmp_path):
+    standardize.run(StandardizeConfig(workers=1), corpus=fixture_corpus_source, output=tmp_path / "clean")
+    planted = tmp_path / "clean" / "grey-zane" / "planted.txt"
+    planted.write_bytes(b"\xff\xfe\x00binary\x9c")
+    book = next(book for book in discover_books(tmp_path / "clean") if book.path == planted)
+    result = read_corpus_book(book)
+    assert result.text == "" and "not UTF-8" in result.skip_reason and "re-run standardize" in result.skip_reason
