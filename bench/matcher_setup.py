@@ -99,3 +99,23 @@ def cpu_description() -> str:
         pass
     present = {"AVX2": "avx2", "AVX-512": "avx512f", "AVX512-BF16": "avx512_bf16", "AMX": "amx_bf16"}
     return f"{model}; {os.cpu_count()} CPUs; " + ", ".join(f"{name} {'yes' if flag in flags else 'no'}" for name, flag in present.items())
+
+
+def _run_child(function, arguments: tuple, results) -> None:
+    results.put(function(*arguments))
+
+
+def in_fresh_process(function, *arguments):
+    """``function(*arguments)`` in a newly spawned process, so that its peak RSS is its own; returns what it returned.
+
+    ``function`` must be importable by the child: a module-level function of the benchmark script.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=_run_child, args=(function, arguments, results))
+    process.start()
+    result = results.get()
+    process.join()
+    return result

@@ -7,9 +7,11 @@ prepare does) and cut into chapters of ``--chapter-words`` words at paragraph bo
 one real author are shuffled and dealt out, ``--chapters-per-book`` at a time, to new books
 ``synthetic-NNNNN-of-<author>/book-NNN.txt`` (3 books per new author), wrapped in Gutenberg start/end
 lines. A chapter goes to one synthetic book only while the real author's chapters last; beyond that
-(large ``--books``) chapters are reused, which makes prepare's dedup drop the repeated passages, and the
-report says how many chapters were reused. Books keep the style of their real author, so neighbour
-mining, topics and pairs do real work, but the numbers say how fast and how big, not how good.
+(large ``--books``) chapters are reused, and a reused copy is rewritten (:func:`rewrite_chapter`: its
+paragraphs, and the sentences inside each paragraph, in a new seeded order) so that its 10-sentence
+passages are new text to dedup and every later phase does the full job; the report says how many
+chapters were reused. Books keep the words and sentences of their real author, so neighbour mining,
+topics and pairs do real work, but the numbers say how fast and how big, not how good.
 
 Per library size it runs prepare's own phases in this process (``chunk_books``, then ``build_dataset``'s
 phases, then ``save_to_disk``) and prints seconds, books/s and peak RSS per phase, with the CPU and the
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -42,6 +45,7 @@ from writing7.prepare.phases import PhaseTimer
 from writing7.prepare.sharding import chunk_books_sharded
 
 BOOKS_PER_AUTHOR = 3
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def chapters_of(text: str, words_per_chapter: int) -> list[str]:
@@ -56,6 +60,15 @@ def chapters_of(text: str, words_per_chapter: int) -> list[str]:
             chapters.append("\n\n".join(current))
             current, count = [], 0
     return chapters
+
+
+def rewrite_chapter(chapter: str, generator: random.Random) -> str:
+    """The chapter's paragraphs in a new order, each with its sentences shuffled: the same words, new passages."""
+    paragraphs = [SENTENCE_END.split(paragraph) for paragraph in chapter.split("\n\n")]
+    for sentences in paragraphs:
+        generator.shuffle(sentences)
+    generator.shuffle(paragraphs)
+    return "\n\n".join(" ".join(sentences) for sentences in paragraphs)
 
 
 def chapters_by_author(corpus: Path, words_per_chapter: int) -> dict[str, list[str]]:
@@ -82,8 +95,11 @@ def write_synthetic_library(corpus: Path, target: Path, *, books: int, chapters_
             if not decks[source]:  # the author's chapters are all dealt: reshuffle them (repeats from now on)
                 decks[source] = generator.sample(pools[source], len(pools[source]))
                 fills[source] += 1
-            chapters.append(decks[source].pop())
-            reused += fills[source] > 1
+            chapter = decks[source].pop()
+            if fills[source] > 1:  # a reused chapter: rewritten, so dedup sees new passages
+                chapter = rewrite_chapter(chapter, generator)
+                reused += 1
+            chapters.append(chapter)
         folder = target / f"synthetic-{number // BOOKS_PER_AUTHOR:05d}-of-{source}"
         folder.mkdir(parents=True, exist_ok=True)
         title = f"BOOK {number:06d}"

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import resource
 import sys
@@ -38,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from matcher_setup import cpu_description
+from matcher_setup import cpu_description, in_fresh_process
 
 DIMENSION = 384
 GENRES = 50
@@ -147,20 +146,6 @@ def measure(books: int, backend: str, queries: int, ivf_probes: list[int], hnsw_
     return rows
 
 
-def _child(arguments: tuple, results: multiprocessing.Queue) -> None:
-    results.put(measure(*arguments))
-
-
-def measure_in_fresh_process(*arguments) -> list[dict]:
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    process = context.Process(target=_child, args=(arguments, results))
-    process.start()
-    rows = results.get()
-    process.join()
-    return rows
-
-
 def table(rows: list[dict]) -> str:
     header = ("| books | backend | search setting | build s | p50 ms | p95 ms | recall@10 | recall@10 clustered | index MB "
               "| peak RSS MB (baseline) |")
@@ -188,7 +173,7 @@ def main() -> None:
     rows = []
     for books in args.books:
         for backend in args.backends:
-            rows += measure_in_fresh_process(books, backend, args.queries, args.ivf_probes, args.hnsw_search_depths, args.threads)
+            rows += in_fresh_process(measure, books, backend, args.queries, args.ivf_probes, args.hnsw_search_depths, args.threads)
             print(table(rows[-len(search_variants(backend, args.ivf_probes, args.hnsw_search_depths)):]).splitlines()[-1], flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} at the end\n")
     print(table(rows))

@@ -31,3 +31,15 @@ def test_a_missing_command_module_fails_loudly(tmp_path):
     result = subprocess.run([sys.executable, "-m", "writing7", "--help"], capture_output=True, text=True, env=environment, timeout=120)
     assert result.returncode != 0
     assert "No module named 'writing7.cli.serve_command'" in result.stderr and "Traceback" in result.stderr
+
+
+def test_help_shows_the_toml_table_each_config_option_reads():
+    """Help texts name TOML tables in brackets; rich markup once swallowed "[calibrate]" as a style tag."""
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    for command, table in (("calibrate", "[calibrate]"), ("prepare", "[prepare]"), ("evaluate", "[evaluate]"), ("train", "[train]")):
+        result = runner.invoke(app, [command, "--help"], terminal_width=200)
+        assert result.exit_code == 0 and table in result.output, (command, result.output)
+    result = runner.invoke(app, ["ingest", "gutenberg", "--help"], terminal_width=200)
+    assert "[ingest]" in result.output

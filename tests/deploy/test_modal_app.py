@@ -38,7 +38,7 @@ runner = CliRunner()
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TRAINING_DIR = "/input/training"
 FUNCTIONS = (
-    "gutenberg_fetch_all_http", "prepare_remote", "prepare_remote_gpu", "prepare_sharded", "prepare_chunk_shard_remote",
+    "standardize_remote", "gutenberg_fetch_all_http", "prepare_remote", "prepare_remote_gpu", "prepare_sharded", "prepare_chunk_shard_remote",
     "prepare_merge_shards_remote_gpu", "train_remote_gpu", "train_contrastive_remote_gpu", "calibrate_contrastive_remote_gpu",
     "evaluate_contrastive_remote_gpu", "bench_style_remote", "wipe_artifacts_remote",
 )
@@ -110,7 +110,7 @@ def test_modal_app_imports_offline_and_defines_every_entry_point(tmp_path):
     assert not (tmp_path / ".modal.toml").exists()  # nothing was looked up or written for an account
     for name in FUNCTIONS:
         assert isinstance(getattr(modal_app, name), modal.Function), name
-    assert set(FUNCTIONS) <= set(modal_app.app.registered_functions)  # one body registered twice keeps both names
+    assert len({id(getattr(modal_app, name)) for name in FUNCTIONS}) == len(FUNCTIONS)  # one body registered twice keeps both names
     for name in ENTRYPOINTS:
         assert callable(getattr(modal_app, name)) and not isinstance(getattr(modal_app, name), modal.Function), name
 
@@ -232,11 +232,18 @@ def test_modal_pipeline_contrastive_writes_the_cli_layout(volumes, config_file, 
     _, artifacts_root = volumes
     modal_app.pipeline_contrastive(training_dir=TRAINING_DIR, config_file=str(config_file))
     cli_root = tmp_path / "cli"
-    shutil.copytree(cli_prepared, cli_root)
+    shutil.copytree(cli_prepared, cli_root)  # prepared from the raw books: the same dataset as from their standardized copy
+    clean = cli_root / "data" / "clean"
+    invoke("standardize", fixture_corpus_source, "--out", clean, "--config", config_file)
     invoke("train", "--artifacts", cli_root, "--config", config_file)
-    invoke("calibrate", "--corpus", fixture_corpus_source, "--artifacts", cli_root, "--config", config_file)
-    invoke("evaluate", "--corpus", fixture_corpus_source, "--artifacts", cli_root, "--config", config_file)
+    invoke("calibrate", "--corpus", clean, "--artifacts", cli_root, "--config", config_file)
+    invoke("calibrate-attribution", "--corpus", clean, "--artifacts", cli_root, "--config", config_file)
+    invoke("evaluate", "--corpus", clean, "--artifacts", cli_root, "--config", config_file)
     folders = ("data", "models", "reports")
     assert files_under(artifacts_root, *folders) == files_under(cli_root, *folders)
     assert "models/book_matcher_contrastive/final/verdict.json" in files_under(artifacts_root, "models")
+    assert "models/book_matcher_contrastive/final/attribution.json" in files_under(artifacts_root, "models")
+    assert json.loads((artifacts_root / "data" / "clean" / "manifest.json").read_text())["stage"] == "standardize"
+    produced, expected = load_from_disk(str(artifacts_root / "data" / "processed")), load_from_disk(str(cli_root / "data" / "processed"))
+    assert all(produced[split].to_list() == expected[split].to_list() for split in expected)
     assert (artifacts_root / "reports" / "evaluation.md").is_file()

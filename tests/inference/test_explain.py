@@ -8,7 +8,6 @@ from typer.testing import CliRunner
 
 from tiny_models import fixture_book
 from writing7.cli import app
-from writing7.inference.explain import hashed_column
 from writing7.inference.matcher import Matcher
 from writing7.inference.verdict import FEATURE_NAMES
 
@@ -79,17 +78,6 @@ def test_char_ngram_weights_sum_to_the_char4_cosine(matcher):
     # the two texts collide in the 2^20 hashed space (expected ~ |A| |B| / 2^20 of them)
     total = sum(row["weight"] for row in result["explanation"]["evidence"]["char_ngrams"])
     assert 0.99 * value <= total <= value + 1e-6
-
-
-def test_hashed_column_is_the_vectorizers_column():
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    from writing7.models.text_profile import HASHING_FEATURES
-
-    vectorizer = HashingVectorizer(analyzer="char", ngram_range=(4, 4), n_features=HASHING_FEATURES, alternate_sign=False, norm=None)
-    text = "Zorblax sailed; which tide?"
-    columns = {hashed_column(gram) for gram in vectorizer.build_analyzer()(text)}
-    assert columns == set(vectorizer.transform([text]).indices.tolist())
 
 
 def test_uncalibrated_matcher_refuses_to_explain(calibrated_matcher_dir):

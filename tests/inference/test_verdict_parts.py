@@ -66,6 +66,27 @@ def test_profile_similarities_are_symmetric_and_maximal_for_a_text_with_itself(p
     assert named["log_words"] == pytest.approx(np.log(len(texts[0].split())))
 
 
+def test_impostor_delta_is_the_cosine_delta_normalised_against_the_training_impostors(profiler):
+    texts = list(book_texts().values())[:4]
+    profiles = profiler.profile(texts)
+    first, second = np.array([0, 1, 2]), np.array([1, 3, 0])
+    named = dict(zip(PAIR_FEATURE_NAMES, profiler.pair_features(profiles, first, second).T))
+    impostors = profiler.impostor_mfw_
+    assert 2 <= len(impostors) <= 400 and impostors.shape[1] == profiles.mfw.shape[1]
+
+    def cosine(a, b):
+        return a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
+
+    for size in (300, 1000):
+        for pair, (a, b) in enumerate(zip(first, second)):
+            x, y = profiles.mfw[a, :size], profiles.mfw[b, :size]
+            to_a = np.array([cosine(x, impostor[:size]) for impostor in impostors])
+            to_b = np.array([cosine(y, impostor[:size]) for impostor in impostors])
+            expected = ((cosine(x, y) - to_a.mean()) / to_a.std() + (cosine(x, y) - to_b.mean()) / to_b.std()) / 2
+            assert named[f"cosine_delta_{size}"][pair] == pytest.approx(cosine(x, y), abs=1e-5)
+            assert named[f"impostor_delta_{size}"][pair] == pytest.approx(expected, abs=1e-4)
+
+
 def test_profiler_round_trips_through_its_folder(profiler, tmp_path):
     profiler.save(tmp_path / "profile")
     restored = TextProfiler.load(tmp_path / "profile")

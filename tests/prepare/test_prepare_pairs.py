@@ -2,7 +2,7 @@ from collections import Counter
 
 import numpy as np
 
-from writing7.prepare.pairs import COLUMNS, PairCounts, SplitBooks, disjoint, make_pairs
+from writing7.prepare.pairs import COLUMNS, PairCounts, SplitBooks, disjoint, make_pairs, nth_outside
 from writing7.text.chunks import Chunk
 
 COUNTS = PairCounts(positive=4, negative=8, same_author=2, hard_fraction=0.5, topic_fraction=0.25)
@@ -26,7 +26,7 @@ def chunk_of(split, book_id, text):
 
 
 def test_rows_have_the_columns_and_requested_counts():
-    rows = make_pairs(split_books(), COUNTS, seed=0)
+    rows = list(make_pairs(split_books(), COUNTS, seed=0))
     assert all(tuple(row) == COLUMNS for row in rows)
     per_book = Counter((row["book1"], row["pair_type"]) for row in rows)
     for book_id in ["a/one", "a/two", "b/one", "b/two", "c/one"]:
@@ -68,9 +68,9 @@ def test_topic_and_same_topic_columns_match_the_passages():
 
 def test_deterministic_and_a_book_draws_independently_of_the_others():
     split = split_books()
-    assert make_pairs(split, COUNTS, seed=4) == make_pairs(split, COUNTS, seed=4)
-    assert make_pairs(split, COUNTS, seed=4) != make_pairs(split, COUNTS, seed=5)
-    rows = make_pairs(split, COUNTS, seed=4)
+    assert list(make_pairs(split, COUNTS, seed=4)) == list(make_pairs(split, COUNTS, seed=4))
+    assert list(make_pairs(split, COUNTS, seed=4)) != list(make_pairs(split, COUNTS, seed=5))
+    rows = list(make_pairs(split, COUNTS, seed=4))
     smaller = SplitBooks(split.book_ids[:4], split.authors[:4], split.chunks[:4], split.topics[:4], [[2], [3], [0], [1]])
     positives = sorted((r["text1"], r["text2"]) for r in rows if r["pair_type"] == "positive" and r["book1"] == "a/one")
     assert positives == sorted(
@@ -82,6 +82,28 @@ def test_a_book_whose_passages_all_overlap_gets_no_positive():
     split = split_books()
     split.chunks[0] = [Chunk("a/one", "a", i, 0, 1, i, i + 4, f"a/one passage {i}") for i in range(3)]  # all share sentence 3
     split.topics[0] = np.zeros(3, dtype=np.int64)
-    rows = make_pairs(split, COUNTS, seed=0)
+    rows = list(make_pairs(split, COUNTS, seed=0))
     assert not [r for r in rows if r["book1"] == "a/one" and r["pair_type"] == "positive"]
     assert sum(r["book1"] == "a/one" and r["pair_type"] == "negative" for r in rows) == 8
+
+
+def test_nth_outside_counts_past_the_excluded_runs_like_a_mask():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        size = int(rng.integers(1, 60))
+        cuts = np.sort(rng.choice(size + 1, size=min(2 * int(rng.integers(0, 4)), (size + 1) // 2 * 2), replace=False))
+        runs = list(zip(cuts[::2].tolist(), cuts[1::2].tolist()))
+        mask = np.zeros(size, dtype=bool)
+        for start, end in runs:
+            mask[start:end] = True
+        kept = np.flatnonzero(~mask)
+        for index in range(kept.size):
+            assert nth_outside(index, runs) == kept[index]
+
+
+def test_negatives_never_come_from_the_anchor_author_even_with_one_topic():
+    split = split_books()
+    split.topics = [np.zeros(8, dtype=np.int64) for _ in split.book_ids]  # every passage in one topic
+    for row in make_pairs(split, COUNTS, seed=5):
+        if row["pair_type"] == "negative":
+            assert row["author1"] != row["author2"] and (row["neg_type"] != "topic" or row["same_topic"])

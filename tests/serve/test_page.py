@@ -75,6 +75,14 @@ def test_every_element_the_script_uses_is_on_the_page():
         assert path in {"/v1/compare", "/v1/attribute", "/v1/candidates", "/v1/search"}
 
 
+def test_the_page_names_every_verdict_feature_in_words():
+    from writing7.inference.verdict import FEATURE_NAMES
+
+    script = (STATIC_DIRECTORY / "page.js").read_text(encoding="utf-8")
+    table = script[script.index("const FEATURE_LABELS = {"):script.index("};", script.index("const FEATURE_LABELS = {"))]
+    assert set(re.findall(r"(\w+): \"", table)) == set(FEATURE_NAMES)
+
+
 def test_the_page_files_are_package_data():
     configuration = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = configuration["tool"]["setuptools"]["package-data"]["writing7.serve"]

@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode="markdown",  # help texts name TOML tables like [calibrate]: rich markup would swallow them as tags
 )
 
 # Each module registers its commands on `app` when imported. Every one must import: a broken module fails the

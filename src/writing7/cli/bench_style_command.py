@@ -37,7 +37,7 @@ def bench_style(
     uncalibrated: bool | None = typer.Option(None, "--uncalibrated", help="Allow a model without calibration (flagged scores)."),
     out: Path | None = typer.Option(None, "--out", help="Report folder (default: ARTIFACTS/reports)."),
     artifacts: Path | None = typer.Option(None, "--artifacts", help="Artifacts root (default $WRITING7_ARTIFACTS or ./artifacts)."),
-    config: Path | None = typer.Option(None, "--config", help="TOML file; its \\[bench_style] table sets defaults."),
+    config: Path | None = typer.Option(None, "--config", help="TOML file; its [bench_style] table sets defaults."),
 ) -> None:
     """Have an LLM imitate authors and score the imitations against their real text and other authors'."""
     from writing7.stages.bench_style import run  # lazy: keeps `writing7 --help` from importing the text stack

@@ -14,7 +14,7 @@ from writing7.cli import app
 from writing7.cli.common import user_errors
 from writing7.config import StageConfig
 
-config_app = typer.Typer(help="Inspect stage configuration (one TOML file can hold every stage's table).", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect stage configuration (one TOML file can hold every stage's table).", no_args_is_help=True, rich_markup_mode="markdown")
 app.add_typer(config_app, name="config")
 
 

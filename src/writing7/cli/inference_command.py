@@ -15,7 +15,7 @@ from writing7.config.inference import InferenceConfig
 from writing7.user_text import read_user_document, read_user_text, require_folder
 
 MODEL = typer.Option(None, "--model", help="Model folder (default $WRITING7_ARTIFACTS/models/book_matcher_contrastive/final).")
-CONFIG = typer.Option(None, "--config", help="TOML file; its \\[inference] (\\[index], \\[search]) table sets defaults.")
+CONFIG = typer.Option(None, "--config", help="TOML file; its [inference] ([index], [search]) table sets defaults.")
 UNCALIBRATED = typer.Option(None, "--uncalibrated", help="Score without calibration files (raw sigmoid; flagged in the output).")
 BATCH_SIZE = typer.Option(None, "--batch-size", help="Pairs or texts per model forward.")
 DEVICE = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default auto).")

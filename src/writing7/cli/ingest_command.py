@@ -11,12 +11,12 @@ from writing7.cli.common import user_errors
 from writing7.config.ingest import IngestConfig
 from writing7.ingest.summary import IngestSummary
 
-ingest_app = typer.Typer(help="Fetch or import raw books into CORPUS/{author_slug}/{title_slug}.txt.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Fetch or import raw books into CORPUS/{author_slug}/{title_slug}.txt.", no_args_is_help=True, rich_markup_mode="markdown")
 app.add_typer(ingest_app, name="ingest")
 
 CORPUS = typer.Option(..., "--corpus", help="Corpus folder to write books into (created if missing).")
 CATALOG = typer.Option(None, "--catalog", help="pg_catalog.csv or a corpus catalog.csv: author and title by id.")
-CONFIG = typer.Option(None, "--config", help="TOML file; its \\[ingest] table sets defaults.")
+CONFIG = typer.Option(None, "--config", help="TOML file; its [ingest] table sets defaults.")
 
 
 def _report(summary: IngestSummary) -> None:

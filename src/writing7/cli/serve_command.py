@@ -17,7 +17,7 @@ CANDIDATES = typer.Option(None, "--candidates", help="Candidate authors for /v1/
 PORT = typer.Option(None, "--port", help="TCP port (default 8000).")
 API_KEY = typer.Option(None, "--api-key", help="Require this key (Authorization: Bearer KEY; the page asks for it); default env WRITING7_API_KEY.")
 DEVICE = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N.")
-CONFIG = typer.Option(None, "--config", help="TOML file; its \\[serve], \\[inference] and \\[search] tables set defaults.")
+CONFIG = typer.Option(None, "--config", help="TOML file; its [serve], [inference] and [search] tables set defaults.")
 
 
 @app.command("serve")
@@ -33,7 +33,7 @@ def serve(
     max_batch_size: int = typer.Option(None, "--max-batch-size", help="Most pairs or texts in one forward."),
     max_wait_ms: float = typer.Option(None, "--max-wait-ms", help="How long a micro-batch waits for more requests."),
     uncalibrated: bool = typer.Option(None, "--uncalibrated", help="Serve without calibration files (flagged in every response); "
-                                                                  "default \\[inference] uncalibrated."),
+                                                                  "default [inference] uncalibrated."),
     device: str = DEVICE,
     precision: str = typer.Option(None, "--precision", help="auto, fp32, bf16 or int8 (default auto: bf16 where native, else int8 "
                                                             "on a CPU, each kept only when it matches fp32)."),

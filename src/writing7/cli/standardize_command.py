@@ -17,7 +17,7 @@ from writing7.stages.standardize import REPORT_NAME, run
 def standardize(
     source: Path = typer.Argument(..., help="Folder of raw books laid out as AUTHOR/TITLE.txt."),
     out: Path = typer.Option(..., "--out", help="Folder for the cleaned books, standardize_report.json and manifest.json."),
-    config: Path | None = typer.Option(None, "--config", help="TOML file; its \\[standardize] table sets defaults."),
+    config: Path | None = typer.Option(None, "--config", help="TOML file; its [standardize] table sets defaults."),
     workers: int | None = typer.Option(None, "--workers", help="Processes in parallel (0 = automatic, 1 = no pool)."),
     min_kept_fraction: float | None = typer.Option(None, "--min-kept-fraction", help="Warn below this kept fraction."),
     force: bool = typer.Option(False, "--force", help="Redo even when the output is current."),

@@ -38,6 +38,8 @@ GPU = os.environ.get("WRITING7_MODAL_GPU", "H200")  # read when the app is defin
 LLM_SECRET = "llm-api-keys"  # holds WRITING7_LLM_API_KEY (or OPENAI_API_KEY) for bench-style
 HOUR = 3600
 DEFAULT_TRAINING_DIR = f"{INPUT_MOUNT}/training"
+# Where the pipeline's standardize writes, as a container path: every later step reads the standardized books there.
+CLEAN_DIR = (Path(ARTIFACTS_MOUNT) / ArtifactLayout(Path()).clean).as_posix()
 SHARD_POLL_SECONDS = 5.0  # stage B reloads the volume between looks; more often only costs reloads
 
 
@@ -91,6 +93,20 @@ def summary(manifest: Manifest | None) -> dict[str, Any]:
 def config_path(config_file: str) -> Path | None:
     """The ``--config-file`` TOML (a path in the container: ``/opt/writing7/configs/gpu.toml``, ``/input/...``), or None."""
     return optional_path(config_file)
+
+
+# -- standardize ---------------------------------------------------------------------------------------------
+@app.function(image=image_cpu, volumes=STAGE_VOLUMES, cpu=8, memory=16384, timeout=12 * HOUR)
+def standardize_remote(training_dir: str = DEFAULT_TRAINING_DIR, config_file: str = "", force: bool = False) -> dict[str, Any]:
+    """``writing7 standardize``: the raw books of ``training_dir`` -> ``/vol/data/clean`` (what the pipeline's later steps read)."""
+    from writing7.config.standardize import StandardizeConfig
+    from writing7.stages import standardize
+
+    reload_artifacts()
+    cfg = StandardizeConfig.load(config_path(config_file))
+    result = standardize.run(cfg, corpus=container_path(training_dir), output=container_path(CLEAN_DIR), force=force)
+    commit_artifacts()
+    return summary(result.manifest)
 
 
 # -- ingest ------------------------------------------------------------------------------------------------
@@ -167,6 +183,7 @@ def prepare_chunk_shard_remote(shards: list[Any], cfg_values: dict[str, Any], pe
     """Stage A of the sharded prepare in one container: write ``shards`` to /vol/tmp/prepare_shards."""
     from writing7.config.prepare import PrepareConfig
 
+    reload_artifacts()  # the books may be the pipeline's standardized copy on /vol
     cfg = PrepareConfig.from_mapping(cfg_values)
     results = sharded.chunk_shards(shards, cfg, str(ArtifactLayout(artifacts_root()).shards), per_container_workers)
     commit_artifacts()
@@ -301,9 +318,11 @@ def calibrate_contrastive_remote_gpu(
     training_dir: str = DEFAULT_TRAINING_DIR, fit_corpus: str = "", config_file: str = "", target_metric: str = "",
     method: str = "", max_pairs: int | None = None, force: bool = False,
 ) -> dict[str, Any]:
-    """``writing7 calibrate``: passage calibration, style map and the verdict, next to the model."""
+    """``writing7 calibrate`` and ``calibrate-attribution``: passage calibration, style map, the verdict and attribution's
+    open-set softmax, next to the model (as the pipeline's calibrate step)."""
+    from writing7.config.attribution import AttributionConfig
     from writing7.config.calibrate import CalibrateConfig
-    from writing7.stages import calibrate, verdict
+    from writing7.stages import attribution, calibrate, verdict
 
     reload_artifacts()
     cfg = CalibrateConfig.load(
@@ -312,8 +331,10 @@ def calibrate_contrastive_remote_gpu(
     )
     manifest = calibrate.run(cfg, artifacts=artifacts_root(), force=force).manifest
     fitted = verdict.run(cfg, corpus=container_path(training_dir), artifacts=artifacts_root(), force=force)
+    attributed = attribution.run(AttributionConfig.load(config_path(config_file)), corpus=container_path(training_dir),
+                                 artifacts=artifacts_root(), force=force)
     commit_artifacts()
-    return {**summary(manifest), "verdict": fitted.stats}
+    return {**summary(manifest), "verdict": fitted.stats, "attribution": attributed.summary}
 
 
 @app.function(image=image_gpu, gpu=GPU, volumes=STAGE_VOLUMES, memory=65536, timeout=6 * HOUR)
@@ -398,9 +419,13 @@ def pipeline_contrastive(
     train_ratio: float | None = None, val_ratio: float | None = None, seed: int | None = None,
     max_books: int | None = None,
 ) -> None:
-    """prepare (single GPU container, or sharded) -> train (teacher first when distilling) -> calibrate -> evaluate."""
+    """standardize -> prepare (single GPU container, or sharded) -> train (teacher first when distilling) -> calibrate
+    (with attribution) -> evaluate, as ``writing7 pipeline``: every step after standardize reads ``/vol/data/clean``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = prepare_options(locals())
+    logger.info("pipeline: standardize %s -> %s", training_dir, CLEAN_DIR)
+    call(standardize_remote, training_dir=training_dir, config_file=config_file, force=force)
+    training_dir = CLEAN_DIR
     common = {"training_dir": training_dir, "config_file": config_file, "force": force}
     use_shards = call(
         use_sharded_prepare, training_dir=training_dir, config_file=config_file, force_sharded=force_sharded,

@@ -33,7 +33,7 @@ import numpy as np
 
 from writing7.inference.verdict import FEATURE_NAMES, PairFeatures, Verdict
 from writing7.models.function_words import FUNCTION_WORDS
-from writing7.models.text_profile import HASHING_FEATURES, MAX_NGRAM_CHARACTERS, TextProfiler, TextProfiles, words_of
+from writing7.models.text_profile import MAX_NGRAM_CHARACTERS, TextProfiler, TextProfiles, words_of
 from writing7.text.chunks import spread_sample
 
 EVIDENCE_ITEMS = 10
@@ -70,22 +70,15 @@ def shared_names(profiles: TextProfiles, text_a: str, text_b: str, a: int, b: in
     return [{"name": name, "count_a": counts_a[name], "count_b": counts_b[name]} for name in ranked[:top]]
 
 
-def hashed_column(ngram: str) -> int:
-    """The column of ``ngram`` in the profiler's hashed spaces (sklearn's ``HashingVectorizer``: ``|murmur3(ngram)| mod H``)."""
-    from sklearn.utils import murmurhash3_32
-
-    return abs(murmurhash3_32(ngram, seed=0)) % HASHING_FEATURES
-
-
 def shared_char_ngrams(profiler: TextProfiler, profiles: TextProfiles, text_a: str, text_b: str, a: int, b: int,
                        top: int = EVIDENCE_ITEMS) -> list[dict[str, Any]]:
     """The ``top`` shared character 4-grams by the product of the two texts' TF-IDF weights (their part of ``char4_cosine``)."""
-    analyzer = profiler._vectorizers["char4"].build_analyzer()
-    grams_a = set(analyzer(spread_sample(text_a, MAX_NGRAM_CHARACTERS)))
-    grams_b = set(analyzer(spread_sample(text_b, MAX_NGRAM_CHARACTERS)))
+    hasher = profiler.char4_hasher
+    grams_a = set(hasher.ngrams(spread_sample(text_a, MAX_NGRAM_CHARACTERS)))
+    grams_b = set(hasher.ngrams(spread_sample(text_b, MAX_NGRAM_CHARACTERS)))
     by_column: dict[int, str] = {}
     for gram in sorted(grams_a & grams_b):
-        by_column.setdefault(hashed_column(gram), gram)  # a hash collision shows the first n-gram of the column
+        by_column.setdefault(hasher.column(gram), gram)  # a hash collision shows the first n-gram of the column
     columns = np.fromiter(by_column, dtype=np.int64, count=len(by_column))
     weights = _row_values(profiles.char4[a], columns) * _row_values(profiles.char4[b], columns)  # (shared,)
     products = sorted(zip(weights.tolist(), by_column.values()), key=lambda item: (-item[0], item[1]))

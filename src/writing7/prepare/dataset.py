@@ -20,9 +20,9 @@ from writing7.models.runtime import resolve_device
 from writing7.prepare.chunking import BookChunks
 from writing7.prepare.dedup import drop_shared_chunks
 from writing7.prepare.embedding import ChunkEncoder, book_centroids
-from writing7.prepare.export import to_dataset
+from writing7.prepare.export import ExportedSplit, to_dataset
 from writing7.prepare.neighbours import neighbour_books
-from writing7.prepare.pairs import PairCounts, SplitBooks, make_pairs, pair_type_counts
+from writing7.prepare.pairs import PairCounts, SplitBooks, make_pairs
 from writing7.prepare.phases import PhaseTimer
 from writing7.prepare.splits import SPLITS, split_authors_by_corpus
 from writing7.prepare.topics import assign_topics
@@ -142,19 +142,18 @@ def build_dataset(
         topics = np.split(flat_topics, np.cumsum([len(book.chunks) for book in books])[:-1])
     stats["topic_sizes"] = np.bincount(flat_topics, minlength=cfg.num_topics).tolist()
     counts = PairCounts(cfg.n_positive_per_book, cfg.n_negative_per_book, cfg.n_same_author_per_book, cfg.hard_negative_fraction, cfg.topic_negative_fraction)
+    # Pairs are drawn as indices and become Arrow blocks as they are made (prepare/export.py).
     with timer.phase("pairs"):
-        rows = {split: make_pairs(_split_books(books, topics, members[split], neighbours[split]), counts, seed=cfg.seed) for split in SPLITS}
-    with timer.phase("dataset"):
-        exported = {split: to_dataset(rows[split], split) for split in SPLITS}
-    stats.update(_split_stats(books, members, rows, exported))
+        exported = {
+            split: to_dataset(make_pairs(_split_books(books, topics, members[split], neighbours[split]), counts, seed=cfg.seed), split)
+            for split in SPLITS
+        }
+    stats.update(_split_stats(books, members, exported))
     stats.update(timer.to_dict())
-    return DatasetDict({split: exported[split][0] for split in SPLITS}), stats
+    return DatasetDict({split: exported[split].dataset for split in SPLITS}), stats
 
 
-def _split_stats(
-    books: Sequence[BookChunks], members: dict[str, list[int]], rows: dict[str, list[dict[str, Any]]],
-    exported: dict[str, tuple[Any, str]],
-) -> dict[str, Any]:
+def _split_stats(books: Sequence[BookChunks], members: dict[str, list[int]], exported: dict[str, ExportedSplit]) -> dict[str, Any]:
     return {
         "chunks_kept": sum(len(book.chunks) for book in books),
         "books_used": len(books),
@@ -163,10 +162,10 @@ def _split_stats(
                 "authors": len({books[i].author for i in members[split]}),
                 "books": len(members[split]),
                 "chunks": sum(len(books[i].chunks) for i in members[split]),
-                "pairs": len(rows[split]),
-                "pair_types": pair_type_counts(rows[split]),
-                "fingerprint": exported[split][0]._fingerprint,
-                "rows_sha256": exported[split][1],
+                "pairs": exported[split].pairs,
+                "pair_types": exported[split].pair_types,
+                "fingerprint": exported[split].dataset._fingerprint,
+                "rows_sha256": exported[split].rows_sha256,
             }
             for split in SPLITS
         },

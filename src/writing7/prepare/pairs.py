@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,9 @@ from writing7.text.chunks import Chunk
 COLUMNS = ("text1", "text2", "label", "book1", "book2", "author1", "author2", "pair_type", "neg_type", "topic1", "topic2", "same_topic")
 # Draws per wanted positive before giving up on a book whose passages nearly all overlap.
 POSITIVE_ATTEMPTS = 20
+# (pair_type, neg_type) of each kind code in a drawn pair's fifth column.
+KINDS = (("positive", ""), ("negative", "hard"), ("negative", "topic"), ("negative", "random"), ("same_author", ""))
+KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +62,18 @@ class SplitBooks:
     neighbours: list[list[int]]  # per book: other-author books, nearest first
 
 
+def nth_outside(index: int, excluded: Iterable[tuple[int, int]]) -> int:
+    """The ``index``-th position (0-based) of ``0, 1, 2, ...`` once the half-open ranges ``excluded`` are left out.
+
+    ``excluded``: disjoint ``(start, end)`` ranges in ascending order. Equal to ``np.flatnonzero(~mask)[index]``
+    for the mask of those ranges, in O(ranges) instead of O(positions).
+    """
+    for start, end in excluded:
+        if index >= start:
+            index += end - start
+    return int(index)
+
+
 def book_rng(seed: int, book_id: str) -> np.random.Generator:
     """A generator that depends only on the seed and the book id (stable across runs and machines)."""
     digest = hashlib.blake2b(book_id.encode("utf-8"), digest_size=8).digest()
@@ -77,33 +92,37 @@ class PairBuilder:
         self.split = split
         self.counts = counts
         self.seed = seed
-        self.author_codes = np.unique(np.asarray(split.authors), return_inverse=True)[1]  # (books,)
         self.books_of_author: dict[str, list[int]] = defaultdict(list)
         for index, author in enumerate(split.authors):
             self.books_of_author[author].append(index)
-        entries = [(topic, book, chunk) for book, topics in enumerate(split.topics) for chunk, topic in enumerate(topics)]
-        self.topic_entries = {
-            topic: np.asarray([(book, chunk) for t, book, chunk in entries if t == topic], dtype=np.int64)
-            for topic in sorted({entry[0] for entry in entries})
-        }
+        books = np.repeat(np.arange(len(split.topics)), [len(topics) for topics in split.topics])  # (passages,) in book order
+        chunks = np.concatenate([np.arange(len(topics)) for topics in split.topics]) if split.topics else np.zeros(0, np.int64)
+        flat_topics = np.concatenate(split.topics) if split.topics else np.zeros(0, np.int64)
+        # per topic, its (book, chunk) entries in book order: an author's entries are a few runs of rows
+        self.topic_entries = {int(topic): np.stack([books[flat_topics == topic], chunks[flat_topics == topic]], axis=1).astype(np.int64)
+                              for topic in np.unique(flat_topics)}
 
-    def rows(self) -> list[dict[str, Any]]:
-        """Every pair of the split, books in order, then shuffled with the seed."""
-        rows = [row for book in range(len(self.split.book_ids)) for row in self.book_rows(book)]
-        order = np.random.default_rng(self.seed).permutation(len(rows))
-        return [rows[i] for i in order]
+    def draws(self) -> np.ndarray:
+        """Every pair of the split as ``(book1, chunk1, book2, chunk2, kind code)`` rows, books in order, then shuffled with the seed.
 
-    def book_rows(self, book: int) -> list[dict[str, Any]]:
+        Drawing indices, not rows, keeps a split of millions of pairs at 40 bytes a pair until
+        :meth:`row` turns a block of them into columns (the texts are shared, never copied).
+        """
+        draws = [draw for book in range(len(self.split.book_ids)) for draw in self.book_draws(book)]
+        table = np.asarray(draws, dtype=np.int64).reshape(-1, 5)
+        return table[np.random.default_rng(self.seed).permutation(len(table))]
+
+    def book_draws(self, book: int) -> list[tuple[int, int, int, int, int]]:
         rng = book_rng(self.seed, self.split.book_ids[book])
-        rows = [self._row(book, i, book, j, "positive", "") for i, j in self._positives(book, rng)]
+        draws = [(book, i, book, j, KIND_CODES["positive", ""]) for i, j in self._positives(book, rng)]
         for kind, count in self.counts.negative_kinds().items():
             for _ in range(count):
-                rows.append(self._negative(book, kind, rng))
+                draws.append(self._negative(book, kind, rng))
         same_author = [other for other in self.books_of_author[self.split.authors[book]] if other != book]
         for _ in range(self.counts.same_author if same_author else 0):
             other = same_author[rng.integers(len(same_author))]
-            rows.append(self._row(book, self._any_chunk(book, rng), other, self._any_chunk(other, rng), "same_author", ""))
-        return rows
+            draws.append((book, self._any_chunk(book, rng), other, self._any_chunk(other, rng), KIND_CODES["same_author", ""]))
+        return draws
 
     def _positives(self, book: int, rng: np.random.Generator) -> list[tuple[int, int]]:
         chunks = self.split.chunks[book]
@@ -121,27 +140,34 @@ class PairBuilder:
                 pairs.append((first, second))
         return pairs
 
-    def _negative(self, book: int, kind: str, rng: np.random.Generator) -> dict[str, Any]:
+    def _negative(self, book: int, kind: str, rng: np.random.Generator) -> tuple[int, int, int, int, int]:
         anchor = self._any_chunk(book, rng)
         if kind == "hard" and self.split.neighbours[book]:
             neighbours = self.split.neighbours[book]
             other = neighbours[rng.integers(len(neighbours))]
-            return self._row(book, anchor, other, self._any_chunk(other, rng), "negative", "hard")
+            return book, anchor, other, self._any_chunk(other, rng), KIND_CODES["negative", "hard"]
+        # Both draws below pick uniformly among the rows *not* of this author without listing them (that was O(library)
+        # per draw, quadratic over a split): the k-th row outside the author's few runs of rows (nth_outside).
+        own_books = self.books_of_author[self.split.authors[book]]  # ascending
         if kind == "topic":
             entries = self.topic_entries[int(self.split.topics[book][anchor])]
-            candidates = entries[self.author_codes[entries[:, 0]] != self.author_codes[book]]
-            if len(candidates):
-                other, chunk = candidates[rng.integers(len(candidates))]
-                return self._row(book, anchor, int(other), int(chunk), "negative", "topic")
-        others = np.flatnonzero(self.author_codes != self.author_codes[book])
-        other = int(others[rng.integers(len(others))])
-        return self._row(book, anchor, other, self._any_chunk(other, rng), "negative", "random")
+            starts = np.searchsorted(entries[:, 0], own_books, side="left")
+            ends = np.searchsorted(entries[:, 0], own_books, side="right")
+            available = len(entries) - int(np.sum(ends - starts))
+            if available:
+                other, chunk = entries[nth_outside(int(rng.integers(available)), zip(starts, ends))]
+                return book, anchor, int(other), int(chunk), KIND_CODES["negative", "topic"]
+        other = nth_outside(int(rng.integers(len(self.split.book_ids) - len(own_books))), ((own, own + 1) for own in own_books))
+        return book, anchor, other, self._any_chunk(other, rng), KIND_CODES["negative", "random"]
 
     def _any_chunk(self, book: int, rng: np.random.Generator) -> int:
         return int(rng.integers(len(self.split.chunks[book])))
 
-    def _row(self, book1: int, chunk1: int, book2: int, chunk2: int, pair_type: str, neg_type: str) -> dict[str, Any]:
+    def row(self, draw: np.ndarray) -> dict[str, Any]:
+        """The row of one draw, with the columns of :data:`COLUMNS`."""
+        book1, chunk1, book2, chunk2, kind = (int(value) for value in draw)
         split = self.split
+        pair_type, neg_type = KINDS[kind]
         topic1, topic2 = int(split.topics[book1][chunk1]), int(split.topics[book2][chunk2])
         return {
             "text1": split.chunks[book1][chunk1].text, "text2": split.chunks[book2][chunk2].text,
@@ -151,16 +177,8 @@ class PairBuilder:
         }
 
 
-def make_pairs(split: SplitBooks, counts: PairCounts, *, seed: int) -> list[dict[str, Any]]:
-    """All rows of one split (see :class:`PairBuilder`)."""
-    return PairBuilder(split, counts, seed=seed).rows()
+def make_pairs(split: SplitBooks, counts: PairCounts, *, seed: int) -> Iterator[dict[str, Any]]:
+    """The rows of one split in their final (shuffled) order, made one at a time (see :class:`PairBuilder`)."""
+    builder = PairBuilder(split, counts, seed=seed)
+    return (builder.row(draw) for draw in builder.draws())
 
-
-def pair_type_counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Rows per ``pair_type`` (and per ``negative/<neg_type>``), for the manifest."""
-    counts: dict[str, int] = defaultdict(int)
-    for row in rows:
-        counts[row["pair_type"]] += 1
-        if row["pair_type"] == "negative":
-            counts[f"negative/{row['neg_type']}"] += 1
-    return dict(sorted(counts.items()))

@@ -27,6 +27,7 @@ from typing import Any
 from tqdm import tqdm
 
 from writing7.artifacts import Manifest, atomic_text_file, hash_tree
+from writing7.config.inference import InferenceConfig
 from writing7.pair_files import PanPair, iter_pan_pairs, validate_pan_file
 from writing7.progress import progress_disabled
 from writing7.stages import StageResult
@@ -81,9 +82,10 @@ def check_output_path(input_path: Path, output_path: Path) -> None:
         raise ValueError(f"--output {output} is the input file {source}: write the answers to another file, e.g. answers.jsonl")
 
 
-def run(matcher: Any, *, input_path: Path, output: Path, target: str = "book", block_pairs: int = 256,
+def run(matcher: Any, *, input_path: Path, output: Path, target: str = "book", block_pairs: int | None = None,
         explain: bool = False) -> StageResult:
-    """Score ``input_path`` into ``output``, ``block_pairs`` pairs at a time; the result's stats are the counts.
+    """Score ``input_path`` into ``output``, ``block_pairs`` pairs at a time (default ``[inference] block_pairs``);
+    the result's stats are the counts.
 
     The file is validated whole first (a bad line fails before any scoring), then read again and scored
     block by block, so memory is bounded by one block's texts whatever the file's size. Answers go to a
@@ -96,6 +98,7 @@ def run(matcher: Any, *, input_path: Path, output: Path, target: str = "book", b
     if target not in TARGETS:
         raise ValueError(f"--target {target!r} is not known; use book or author")
     total = validate_pan_file(input_path)
+    block_pairs = block_pairs or InferenceConfig().block_pairs
     counts = {"pairs": 0, "abstained": 0, "same": 0}
     with atomic_text_file(Path(output)) as handle, tqdm(total=total, desc="score-pairs", unit="pair", disable=progress_disabled()) as bar:
         for block in blocks(iter_pan_pairs(input_path), block_pairs):

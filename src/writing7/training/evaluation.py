@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from writing7.models.matcher import MatcherModel
-from writing7.models.scoring import unique_texts
+from writing7.models.scoring import pair_embeddings
 from writing7.training.data import ChunkTable, PairTable
 
 
@@ -51,9 +51,7 @@ class ValidationSet:
         self._embeddings: tuple[np.ndarray, np.ndarray] | None = None
 
     def evaluate(self) -> dict[str, float]:
-        distinct, rows1, rows2 = unique_texts(self.texts1, self.texts2)
-        embeddings = self.model.encode(distinct, batch_size=self.batch_size)  # (distinct, dim)
-        self._embeddings = (embeddings[rows1], embeddings[rows2])
+        self._embeddings = pair_embeddings(self.model, self.texts1, self.texts2, batch_size=self.batch_size)
         return self.rescore()
 
     def rescore(self) -> dict[str, float]:
