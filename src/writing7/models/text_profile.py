@@ -168,7 +168,7 @@ class TextProfiler:
         mfw_rates = np.stack([_rates(words, self._mfw_index, len(self.most_frequent_words_)) for words in lowered])
         self.mfw_mean_, self.mfw_scale_ = _mean_and_scale(mfw_rates)
         chosen = np.unique(np.linspace(0, len(texts) - 1, min(IMPOSTORS, len(texts))).astype(int))
-        self.impostor_mfw_ = ((mfw_rates[chosen] - self.mfw_mean_) / self.mfw_scale_).astype(np.float32)  # (impostors, MFW)
+        self.impostor_mfw_ = self._zscore(list(mfw_rates[chosen]), self.mfw_mean_, self.mfw_scale_, mfw_rates.shape[1])  # (impostors, MFW)
         self.function_mean_, self.function_scale_ = _mean_and_scale(np.stack([_rates(words, self._function_index, len(FUNCTION_WORDS)) for words in lowered]))
         self.punctuation_mean_, self.punctuation_scale_ = _mean_and_scale(
             np.stack([_punctuation_rates(text, len(words)) for text, words in zip(texts, lowered)]))
