@@ -108,7 +108,7 @@ def main() -> None:
     model = MatcherModel.load(layout.bi_encoder)
     verdict = Verdict.load(layout.bi_encoder)
     featurizer = VerdictFeaturizer(model, verdict.profiler, verdict.settings)
-    encoder = base_encoder(model.info, str(model.device))
+    encoder = base_encoder(model)
     scores: dict[str, dict[str, SplitScores]] = {}
     sizes = {}
     for genre, authors in pools.items():
@@ -121,7 +121,7 @@ def main() -> None:
             pairs = length_pairs(texts, authors, neighbours, length=length, excerpts_per_book=EXCERPTS_PER_BOOK[length],
                                  max_pairs_per_kind=args.pairs_per_kind, seed=args.seed)
             logger.info("%s pool, %s words: features of %d pairs", genre, length, len(pairs.kinds))
-            scores[genre][length] = SplitScores(pairs, featurizer.features(pairs.texts1, pairs.texts2), base_cosines(encoder, featurizer, pairs, 64))
+            scores[genre][length] = SplitScores(pairs, featurizer.features(pairs.texts1, pairs.texts2), base_cosines(encoder, featurizer, pairs))
     results = {"cpu": cpu_description(), "pools": sizes, "encoder_training_authors_excluded": len(seen), "directions": {}}
     for fit_genre, test_genre in (("fiction", "non-fiction"), ("non-fiction", "fiction")):
         direction = f"{fit_genre} -> {test_genre}"

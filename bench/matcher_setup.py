@@ -98,7 +98,14 @@ def cpu_description() -> str:
     except OSError:
         pass
     present = {"AVX2": "avx2", "AVX-512": "avx512f", "AVX512-BF16": "avx512_bf16", "AMX": "amx_bf16"}
-    return f"{model}; {os.cpu_count()} CPUs; " + ", ".join(f"{name} {'yes' if flag in flags else 'no'}" for name, flag in present.items())
+    description = f"{model}; {os.cpu_count()} CPUs; " + ", ".join(f"{name} {'yes' if flag in flags else 'no'}" for name, flag in present.items())
+    # Kernel libraries capped below what the CPU has (how an AVX2-only machine is emulated on a newer one).
+    caps = [f"{name}={os.environ[name]}" for name in ISA_CAPS if os.environ.get(name)]
+    return description + (f"; kernels capped: {' '.join(caps)}" if caps else "")
+
+
+# oneDNN (PyTorch's bf16/int8 and some fp32 kernels), MKL (fp32 matrix products) and ATen's own vectorised kernels.
+ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY")
 
 
 def _run_child(function, arguments: tuple, results) -> None:

@@ -37,15 +37,14 @@ def split_books(processed: Path, split: str) -> dict[str, str]:
     return dict(sorted(authors.items()))
 
 
-def base_encoder(model_info: dict[str, Any], device: str = "cpu") -> Any:
-    """The untrained base encoder (the model's ``base_model``, else the packaged MiniLM) as a SentenceTransformer:
-    what mines the suite's hard negatives and what the ``base_cosine`` baseline scores with."""
-    from sentence_transformers import SentenceTransformer
+def base_encoder(model: Any) -> Any:
+    """The untrained base encoder of a loaded ``MatcherModel`` (its ``base_model``, else the packaged MiniLM), on the
+    model's device and at the precision it runs (:class:`writing7.baselines.EmbeddingCosineBaseline`): what mines the
+    suite's hard negatives and what the ``base_cosine`` baseline scores with."""
+    from writing7.baselines import EmbeddingCosineBaseline, default_base_model
 
-    from writing7.baselines import default_base_model
-    from writing7.models.bi_encoder import resolve_base_model
-
-    return SentenceTransformer(resolve_base_model(str(model_info.get("base_model") or default_base_model())), device=device)
+    return EmbeddingCosineBaseline(str(model.info.get("base_model") or default_base_model()), device=str(model.device),
+                                   precision=model.precision_plan.requested)
 
 
 def read_books(corpus: Path | Sequence[Path], wanted: dict[str, str]) -> dict[str, str]:
@@ -85,8 +84,8 @@ def extra_books(fit_corpora: list[str], processed: Path) -> tuple[dict[str, str]
 
 
 def book_centroids(books: dict[str, str], encoder: Any, *, slices: int = 6, words: int = 150) -> dict[str, np.ndarray]:
-    """L2-normalised mean embedding of ``slices`` passages of ``words`` words spread over each book (``encoder``: a
-    SentenceTransformer, the base model ``prepare`` mines its hard negatives with)."""
+    """L2-normalised mean embedding of ``slices`` passages of ``words`` words spread over each book (``encoder``:
+    :func:`base_encoder`, the base model ``prepare`` mines its hard negatives with)."""
     from writing7.prepare.length_pairs import excerpts
 
     keys, texts = [], []
@@ -94,7 +93,7 @@ def book_centroids(books: dict[str, str], encoder: Any, *, slices: int = 6, word
         for passage in excerpts(text, words, slices):
             keys.append(book)
             texts.append(passage)
-    vectors = encoder.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    vectors = encoder.encode(texts)  # (passages, dim)
     centroids = {}
     for book in books:
         mean = vectors[[index for index, key in enumerate(keys) if key == book]].mean(axis=0)

@@ -58,3 +58,11 @@ def test_calibrate_baseline_fits_platt_per_task() -> None:
     calibration = fitted.calibrations["book"]
     assert calibration.scaler.kind == "platt" and calibration.validation["target_score"] == pytest.approx(1.0)
     assert fitted.info()["book"]["validation"]["pairs"] == 200
+
+
+def test_embedding_cosine_runs_at_the_requested_precision(tiny_bert: Path) -> None:
+    texts1, texts2 = [TEXTS[0], TEXTS[1], TEXTS[2]], [TEXTS[1], TEXTS[3], TEXTS[3]]
+    reference = EmbeddingCosineBaseline(str(tiny_bert), precision="fp32")
+    quantized = EmbeddingCosineBaseline(str(tiny_bert), precision="int8")
+    assert (reference.encoder.dtype_name, quantized.encoder.dtype_name) == ("fp32", "int8")
+    np.testing.assert_allclose(quantized.score(texts1, texts2), reference.score(texts1, texts2), atol=0.05)

@@ -51,3 +51,16 @@ def test_book_centroids_are_normalized_means():
     np.testing.assert_allclose(centroids[0], [2 ** -0.5, 2 ** -0.5], rtol=1e-6)
     np.testing.assert_allclose(centroids[1], np.asarray([1.6, 0.8]) / np.hypot(1.6, 0.8), rtol=1e-6)
     assert (centroids[2] == 0).all()  # a book without embeddings
+
+
+def test_auto_is_checked_against_float32_on_the_first_texts_encoded(tiny_sentence_transformer, monkeypatch):
+    from writing7.models import runtime
+
+    monkeypatch.setattr(runtime, "native_bf16", lambda device: False)
+    monkeypatch.setattr(runtime, "AUTO_CPU_FALLBACK", "int8")  # what `auto` runs on a CPU without native bf16
+    encoder = ChunkEncoder.load(str(tiny_sentence_transformer), device="cpu", precision="auto")
+    assert encoder.plan.check_pending and encoder.dtype_name == "int8"
+    first = encoder.encode(TEXTS, batch_size=4)  # no explicit check_precision call: encode runs it
+    assert not encoder.plan.check_pending and encoder.precision_check_cosine is not None
+    assert encoder.dtype_name in ("int8", "fp32")  # kept or fallen back, and every later call at that precision
+    np.testing.assert_allclose(encoder.encode(TEXTS, batch_size=4), first, atol=1e-6)

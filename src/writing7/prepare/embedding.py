@@ -44,8 +44,9 @@ class ChunkEncoder:
         self.quantized_model = quantize_linear_layers(self.model) if self.plan.int8 else None
 
     @classmethod
-    def load(cls, name_or_path: str, *, device: str = "auto", max_seq_length: int = 128, precision: str = "auto") -> ChunkEncoder:
-        """Load a SentenceTransformer folder or id (``all-MiniLM-L6-v2`` = the packaged copy), offline."""
+    def load(cls, name_or_path: str, *, device: str = "auto", max_seq_length: int | None = 128, precision: str = "auto") -> ChunkEncoder:
+        """Load a SentenceTransformer folder or id (``all-MiniLM-L6-v2`` = the packaged copy), offline
+        (``max_seq_length=None`` keeps the model's own)."""
         from sentence_transformers import SentenceTransformer
 
         path = resolve_base_model(name_or_path)
@@ -57,7 +58,8 @@ class ChunkEncoder:
                 f"embedding model {name_or_path!r} could not be loaded ({error}); "
                 "pass --embed-model with a local SentenceTransformer folder"
             ) from error
-        model.max_seq_length = max_seq_length
+        if max_seq_length is not None:
+            model.max_seq_length = max_seq_length
         return cls(model, device=resolved, precision=precision)
 
     @property
@@ -95,7 +97,9 @@ class ChunkEncoder:
         return self.dtype_name
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        """(len(texts), dim) float32, each row L2-normalized, in input order."""
+        """(len(texts), dim) float32, each row L2-normalized, in input order (``auto``'s check runs first on the
+        first texts when :meth:`check_precision` was not called)."""
+        self.check_precision(texts)
         return self._encode(list(texts), batch_size=batch_size, precision=self.dtype_name, progress=progress)
 
     def _model_for(self, precision: str) -> Any:

@@ -67,7 +67,7 @@ class SplitScores:
     base_cosines: np.ndarray
 
 
-def base_cosines(encoder: Any, featurizer: VerdictFeaturizer, pairs: LengthPairs, batch_size: int) -> np.ndarray:
+def base_cosines(encoder: Any, featurizer: VerdictFeaturizer, pairs: LengthPairs) -> np.ndarray:
     """Cosine of the mean passage embeddings of each pair under the untrained encoder (the same passages the verdict reads)."""
     from writing7.inference.documents import document_chunks
 
@@ -75,8 +75,7 @@ def base_cosines(encoder: Any, featurizer: VerdictFeaturizer, pairs: LengthPairs
     passages = [document_chunks(text, featurizer.settings) for text in distinct]
     offsets = np.cumsum([0] + [len(group) for group in passages])  # (texts + 1,)
     # every passage of every text in one call: full batches, and the encoder sorts them by length (less padding)
-    vectors = encoder.encode([passage for group in passages for passage in group], batch_size=batch_size,
-                             normalize_embeddings=True, show_progress_bar=False)  # (passages, dim)
+    vectors = encoder.encode([passage for group in passages for passage in group])  # (passages, dim)
     means = np.add.reduceat(np.asarray(vectors, dtype=np.float64), offsets[:-1], axis=0) / np.diff(offsets)[:, None]
     centroids = means / (np.linalg.norm(means, axis=1, keepdims=True) + 1e-12)  # (texts, dim)
     return np.sum(centroids[first] * centroids[second], axis=1)
@@ -139,7 +138,7 @@ def evaluate_lengths(cfg: EvaluateConfig, corpus: Path | Sequence[Path], process
     model = MatcherModel.load(model_dir)
     verdict = Verdict.load(model_dir)
     featurizer = VerdictFeaturizer(model, verdict.profiler, verdict.settings, batch_size=cfg.batch_size)
-    encoder = base_encoder(model.info, str(model.device))
+    encoder = base_encoder(model)
     fitted = load_fit_features(model_dir / FIT_FEATURES_FILE)
     validation_split = suite(corpus, processed, "validation", max_pairs_per_kind=pairs_per_kind, seed=seed, encoder=encoder)
     test_split = suite(corpus, processed, "test", max_pairs_per_kind=pairs_per_kind, seed=seed + 1, encoder=encoder)
@@ -152,12 +151,12 @@ def evaluate_lengths(cfg: EvaluateConfig, corpus: Path | Sequence[Path], process
             continue
         logger.info("evaluate-lengths: test split, %s words: %d pairs", length, len(test_pairs.kinds))
         test = SplitScores(test_pairs, featurizer.features(test_pairs.texts1, test_pairs.texts2),
-                           base_cosines(encoder, featurizer, test_pairs, cfg.batch_size))
+                           base_cosines(encoder, featurizer, test_pairs))
         fit_pairs, fit_features = fitted[length]
         fit = SplitScores(fit_pairs, fit_features, np.zeros(len(fit_pairs.kinds)))
         validation = validation_split[length]
         base_validation = SplitScores(validation, PairFeatures(np.zeros((0, 0)), np.zeros((0, 2)), np.zeros((0, 2))),
-                                      base_cosines(encoder, featurizer, validation, cfg.batch_size))
+                                      base_cosines(encoder, featurizer, validation))
         report["lengths"][length] = {"words": _words_summary(test.features)}
         outputs_by_length[length] = {}
         for task in REPORT_TASKS:
