@@ -28,6 +28,7 @@ def test_defaults_are_the_cpu_preset():
         ({"base_model": ""}, r"train\.base_model = '': is empty"),
         ({"pair_head_dropout": 1.0}, r"train\.pair_head_dropout = 1\.0: must be in \[0, 1\)"),
         ({"attention_dropout": 1.0}, r"train\.attention_dropout = 1\.0: must be in \[0, 1\)"),
+        ({"hidden_dropout": -0.5}, r"train\.hidden_dropout = -0\.5: must be -1 or in \[0, 1\)"),
         ({"freeze_layers": -1}, r"train\.freeze_layers = -1: must be >= 0"),
         ({"book_loss_weight": 0.0, "author_loss_weight": 0.0, "pair_loss_weight": 0.0}, r"are all 0; give at least one of them a positive weight"),
         ({"topic_adversary_weight": -1.0}, r"train\.topic_adversary_weight = -1\.0: must be >= 0"),
@@ -67,3 +68,6 @@ def test_shipped_presets_load(request):
     quality = TrainConfig.load(configs / "cpu-quality.toml")
     assert quality.base_model == "all-mpnet-base-v2" and quality.freeze_layers == 4
     assert dataclasses.replace(quality, base_model="all-MiniLM-L6-v2", freeze_layers=2) == TrainConfig()  # otherwise the CPU default
+    fast = TrainConfig.load(configs / "cpu-fast.toml")
+    assert (fast.freeze_layers, fast.hidden_dropout) == (4, 0.0)
+    assert dataclasses.replace(fast, freeze_layers=2, hidden_dropout=-1.0) == TrainConfig()

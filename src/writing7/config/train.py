@@ -91,6 +91,7 @@ class TrainConfig(LoopOptions):
     head_fit_inverse_regularisation: float = option(1.0, "C of the head fit's L2-regularised logistic regressions (smaller = stronger regularisation).")
     freeze_embeddings: bool = option(True, "Freeze the token embedding matrix (faster steps; little to learn there from a small corpus).")
     attention_dropout: float = option(0.0, "Dropout on attention probabilities while training (the base model's own value is usually 0.1); 0 skips a random mask of batch x heads x tokens^2 per layer: about 2x faster steps on CPU.")
+    hidden_dropout: float = option(-1.0, "Dropout on the encoder's hidden states while training; -1 keeps the base model's own (0.1 for MiniLM and MPNet). 0 skips a random mask after every attention and feed-forward block.")
     freeze_layers: int = option(2, "Freeze the embedding block and this many lowest transformer layers (skips their backward pass: faster steps).")
     distill_from_cross: bool = option(False, "Distil the cross-encoder teacher's scores (trains the teacher first when it is absent).")
     distill_weight: float = option(1.0, "Weight of the distillation loss.")
@@ -110,6 +111,8 @@ class TrainConfig(LoopOptions):
             self.fail("head_fit_author_ratio", "must be in [0, 0.5)", "use e.g. 0.15, or 0 to keep the in-batch pair head")
         if not 0 <= self.attention_dropout < 1:
             self.fail("attention_dropout", "must be in [0, 1)", "use 0 (fast) or the base model's 0.1")
+        if not (self.hidden_dropout == -1 or 0 <= self.hidden_dropout < 1):
+            self.fail("hidden_dropout", "must be -1 or in [0, 1)", "use -1 (the base model's own) or e.g. 0")
         if not 0 <= self.pair_head_dropout < 1:
             self.fail("pair_head_dropout", "must be in [0, 1)", "use e.g. 0.1")
         if self.chunks_per_book < 2:

@@ -61,6 +61,7 @@ class BiEncoder(nn.Module):
     @classmethod
     def from_base(
         cls, base_model: str, *, max_seq_length: int, projection_dim: int = 0, projection_layers: int = 1, attention_dropout: float | None = None,
+        hidden_dropout: float | None = None,
     ) -> BiEncoder:
         """A fresh bi-encoder on ``base_model`` (HF id, HF folder or SentenceTransformer folder).
 
@@ -68,14 +69,19 @@ class BiEncoder(nn.Module):
         "the hidden size"), so training starts from the base model's own embedding geometry instead of
         a random rotation of it; extra layers are ``tanh`` MLP layers in front of the last one.
         ``attention_dropout`` (when not None) overrides the dropout on attention probabilities
-        (``attention_probs_dropout_prob`` in BERT/RoBERTa configs, ``attention_dropout`` in others).
+        (``attention_probs_dropout_prob`` in BERT/RoBERTa configs, ``attention_dropout`` in others), and
+        ``hidden_dropout`` the dropout on hidden states (``hidden_dropout_prob``; DistilBERT's ``dropout``).
         """
         from sentence_transformers.base.modules import Dense, Transformer
 
         path = resolve_base_model(base_model)
-        config_kwargs = None if attention_dropout is None else {"attention_probs_dropout_prob": attention_dropout, "attention_dropout": attention_dropout}
+        config_kwargs = {}
+        if attention_dropout is not None:
+            config_kwargs |= {"attention_probs_dropout_prob": attention_dropout, "attention_dropout": attention_dropout}
+        if hidden_dropout is not None:
+            config_kwargs |= {"hidden_dropout_prob": hidden_dropout, "dropout": hidden_dropout}
         try:
-            transformer = Transformer(path, max_seq_length=max_seq_length, config_kwargs=config_kwargs)
+            transformer = Transformer(path, max_seq_length=max_seq_length, config_kwargs=config_kwargs or None)
         except (OSError, ValueError) as error:
             raise ValueError(f"cannot load base model {base_model!r} ({error}); pass --base-model with a local model folder or a cached HF id") from error
         transformer.max_seq_length = max_seq_length

@@ -52,7 +52,7 @@ def build_parts(cfg: Any, chunks: ChunkTable, pairs: PairTable) -> tuple[BiEncod
     """A fresh encoder, a pair head standardised on training pairs, and the fitted style features."""
     encoder = BiEncoder.from_base(
         cfg.base_model, max_seq_length=cfg.max_seq_length, projection_dim=cfg.projection_dim, projection_layers=cfg.projection_layers,
-        attention_dropout=cfg.attention_dropout,
+        attention_dropout=cfg.attention_dropout, hidden_dropout=None if cfg.hidden_dropout < 0 else cfg.hidden_dropout,
     )
     encoder.freeze(embeddings=cfg.freeze_embeddings, layers=cfg.freeze_layers)
     featurizer = features = None
