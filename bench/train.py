@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=12, help="Timed steps per system.")
     parser.add_argument("--warmup", type=int, default=2, help="Untimed steps first.")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=2, help="Alternating rounds of the three systems.")
+    parser.add_argument("--rounds", type=int, default=2, help="Alternating rounds of every system.")
     parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"), help="Writing7's training precision.")
     parser.add_argument("--variant", action="append", default=[], help="NAME:field=value,... another Writing7 run with these [train] settings.")
     parser.add_argument("--st-precisions", type=lambda text: [item for item in text.split(",") if item], default=["fp32", "bf16"],
