@@ -13,7 +13,7 @@ Platt scaling, a threshold and an abstention band on the validation split, exact
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -84,6 +84,22 @@ class EmbeddingCosineBaseline:
         distinct, index1, index2 = unique_texts(texts1, texts2)
         embeddings = self.encode(distinct)  # (distinct, dim)
         return np.sum(embeddings[index1] * embeddings[index2], axis=1).astype(float)
+
+    def centroids(self, passage_groups: Sequence[Sequence[str]]) -> np.ndarray:
+        """(groups, dim) L2-normalised mean embedding of each non-empty group of passages; every passage is encoded
+        in one call (full, length-sorted batches)."""
+        if any(len(group) == 0 for group in passage_groups):
+            raise ValueError("centroids: a group has no passages")  # np.add.reduceat would give it a neighbour's row
+        offsets = np.cumsum([0] + [len(group) for group in passage_groups])  # (groups + 1,)
+        vectors = self.encode([passage for group in passage_groups for passage in group]).astype(np.float64)  # (passages, dim)
+        means = np.add.reduceat(vectors, offsets[:-1], axis=0) / np.diff(offsets)[:, None]
+        return means / (np.linalg.norm(means, axis=1, keepdims=True) + 1e-12)
+
+    def score_documents(self, texts1: Sequence[str], texts2: Sequence[str], passages_of: Callable[[str], list[str]]) -> np.ndarray:
+        """Cosine of each pair's mean passage embeddings (``passages_of(text)``: the passages read from a text)."""
+        distinct, index1, index2 = unique_texts(texts1, texts2)
+        centroids = self.centroids([passages_of(text) for text in distinct])  # (distinct, dim)
+        return np.sum(centroids[index1] * centroids[index2], axis=1)
 
 
 @dataclasses.dataclass

@@ -88,17 +88,9 @@ def book_centroids(books: dict[str, str], encoder: Any, *, slices: int = 6, word
     :func:`base_encoder`, the base model ``prepare`` mines its hard negatives with)."""
     from writing7.prepare.length_pairs import excerpts
 
-    keys, texts = [], []
-    for book, text in books.items():
-        for passage in excerpts(text, words, slices):
-            keys.append(book)
-            texts.append(passage)
-    vectors = encoder.encode(texts)  # (passages, dim)
-    centroids = {}
-    for book in books:
-        mean = vectors[[index for index, key in enumerate(keys) if key == book]].mean(axis=0)
-        centroids[book] = mean / (np.linalg.norm(mean) + 1e-12)
-    return centroids
+    # a book shorter than one excerpt is read whole
+    vectors = encoder.centroids([excerpts(text, words, slices) or [text] for text in books.values()])  # (books, dim)
+    return dict(zip(books, vectors))
 
 
 def suite(corpus: Path | Sequence[Path], processed: Path, split: str, *, max_pairs_per_kind: int, seed: int, encoder: Any,

@@ -66,3 +66,14 @@ def test_embedding_cosine_runs_at_the_requested_precision(tiny_bert: Path) -> No
     quantized = EmbeddingCosineBaseline(str(tiny_bert), precision="int8")
     assert (reference.encoder.dtype_name, quantized.encoder.dtype_name) == ("fp32", "int8")
     np.testing.assert_allclose(quantized.score(texts1, texts2), reference.score(texts1, texts2), atol=0.05)
+
+
+def test_document_cosine_is_the_cosine_of_mean_passage_embeddings(tiny_bert: Path) -> None:
+    baseline = EmbeddingCosineBaseline(str(tiny_bert), precision="fp32")
+    passages = {"a": TEXTS[:2], "b": TEXTS[2:]}
+    scores = baseline.score_documents(["a", "a"], ["b", "a"], passages.__getitem__)
+    means = {name: baseline.encode(group).mean(axis=0) for name, group in passages.items()}
+    expected = means["a"] @ means["b"] / (np.linalg.norm(means["a"]) * np.linalg.norm(means["b"]))
+    np.testing.assert_allclose(scores, [expected, 1.0], atol=1e-5)
+    with pytest.raises(ValueError, match="no passages"):
+        baseline.centroids([TEXTS[:1], []])

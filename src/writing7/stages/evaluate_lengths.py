@@ -40,7 +40,6 @@ from writing7.corpus import corpus_inputs
 from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, Verdict, VerdictFeaturizer
 from writing7.metrics.evaluation import SystemOutput, system_metrics
 from writing7.metrics.pan import auc
-from writing7.models.scoring import unique_texts
 from writing7.prepare.length_pairs import LengthPairs
 from writing7.reports import plots
 from writing7.reports.tables import markdown_table
@@ -71,14 +70,7 @@ def base_cosines(encoder: Any, featurizer: VerdictFeaturizer, pairs: LengthPairs
     """Cosine of the mean passage embeddings of each pair under the untrained encoder (the same passages the verdict reads)."""
     from writing7.inference.documents import document_chunks
 
-    distinct, first, second = unique_texts(pairs.texts1, pairs.texts2)
-    passages = [document_chunks(text, featurizer.settings) for text in distinct]
-    offsets = np.cumsum([0] + [len(group) for group in passages])  # (texts + 1,)
-    # every passage of every text in one call: full batches, and the encoder sorts them by length (less padding)
-    vectors = encoder.encode([passage for group in passages for passage in group])  # (passages, dim)
-    means = np.add.reduceat(np.asarray(vectors, dtype=np.float64), offsets[:-1], axis=0) / np.diff(offsets)[:, None]
-    centroids = means / (np.linalg.norm(means, axis=1, keepdims=True) + 1e-12)  # (texts, dim)
-    return np.sum(centroids[first] * centroids[second], axis=1)
+    return encoder.score_documents(pairs.texts1, pairs.texts2, lambda text: document_chunks(text, featurizer.settings))
 
 
 def columns(names: tuple[str, ...]) -> list[int]:
