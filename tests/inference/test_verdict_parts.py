@@ -7,7 +7,7 @@ import pytest
 
 from tiny_models import FIXTURE_CORPUS
 from writing7.calibration.fused import FusedLogisticCalibrator
-from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, compression_sample
+from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, compression_sample, names_of
 from writing7.prepare.length_pairs import excerpts, length_pairs, nearest_other_author_books
 from writing7.text.chunks import spread_sample
 
@@ -85,6 +85,26 @@ def test_impostor_delta_is_the_cosine_delta_normalised_against_the_training_impo
             expected = ((cosine(x, y) - to_a.mean()) / to_a.std() + (cosine(x, y) - to_b.mean()) / to_b.std()) / 2
             assert named[f"cosine_delta_{size}"][pair] == pytest.approx(cosine(x, y), abs=1e-5)
             assert named[f"impostor_delta_{size}"][pair] == pytest.approx(expected, abs=1e-4)
+
+
+def test_names_are_capitalised_words_used_mid_sentence():
+    text = ("George met Lucy in London. Then they walked to Bath, where Mrs Fane lived.\n"
+            "Nobody saw them. \u201cWhere is Tom?\u201d asked Fane; (Perhaps) the Amberson house--But she left.")
+    assert names_of(text) == {"Lucy", "London", "Bath", "Mrs", "Fane", "Tom", "Amberson"}  # no sentence, line, quote or bracket openers
+
+
+def test_shared_names_weigh_each_shared_name_by_its_rarity_in_the_training_texts():
+    fitting = [f"Yesterday Mr Smith met Harriet at the {place} station." for place in ("north", "south", "east", "west")]
+    profiler = TextProfiler().fit(fitting + ["In the evening Mr Smith went home."] * 2)
+    assert profiler.name_idf("Smith") < profiler.name_idf("Harriet") < profiler.name_idf("Zorblax") == profiler.unseen_name_idf_
+    texts = ["At noon Mr Smith and Zorblax rode out.", "By night Zorblax and Mr Smith came back.", "By night Harriet and Mr Smith came back."]
+    profiles = profiler.profile(texts)
+    column = PAIR_FEATURE_NAMES.index("shared_names")
+    shared = profiler.pair_features(profiles, np.array([0, 0, 1]), np.array([1, 2, 2]))[:, column]
+    expected = [np.log1p(profiler.name_idf("Smith") + profiler.name_idf("Zorblax")), np.log1p(profiler.name_idf("Smith")),
+                np.log1p(profiler.name_idf("Smith"))]
+    np.testing.assert_allclose(shared, expected, atol=1e-9)
+    assert shared[0] > shared[1]
 
 
 def test_profiler_round_trips_through_its_folder(profiler, tmp_path):

@@ -14,8 +14,9 @@ vocabularies fitted on the training books:
 
 - ``shared_rare_words``: words both texts use, rarest first (idf over the training books; a word
   the training books never used twice has the largest idf): what ``rare_word_overlap`` sums;
-- ``shared_names``: capitalised words outside the training vocabulary that both texts use (character
-  and place names), most frequent first: what ``shared_unknown_words`` counts;
+- ``shared_names``: names both texts use, rarest first (idf over the training texts' names), then most
+  frequent: the capitalised words used mid-sentence that the ``shared_names`` feature sums, and the
+  capitalised words outside the training vocabulary that ``shared_unknown_words`` counts;
 - ``char_ngrams``: the shared character 4-grams with the largest product of the two texts'
   L2-normalised TF-IDF weights; those products sum to ``char4_cosine`` (Stamatatos 2009), so each
   n-gram's ``share`` is its part of that cosine;
@@ -62,12 +63,14 @@ def shared_rare_words(profiler: TextProfiler, profiles: TextProfiles, a: int, b:
     return [{"word": word, "idf": round(float(idf), 4)} for idf, word in weighted[:top]]
 
 
-def shared_names(profiles: TextProfiles, text_a: str, text_b: str, a: int, b: int, top: int = EVIDENCE_ITEMS) -> list[dict[str, Any]]:
-    """The ``top`` capitalised out-of-vocabulary words both texts use, by their occurrences in the two texts."""
-    names = profiles.unknown_words[a] & profiles.unknown_words[b]
+def shared_names(profiler: TextProfiler, profiles: TextProfiles, text_a: str, text_b: str, a: int, b: int,
+                 top: int = EVIDENCE_ITEMS) -> list[dict[str, Any]]:
+    """The ``top`` names both texts use (mid-sentence capitalised words and out-of-vocabulary capitalised words), rarest first."""
+    names = (profiles.names[a] & profiles.names[b]) | (profiles.unknown_words[a] & profiles.unknown_words[b])
     counts_a, counts_b = Counter(words_of(text_a)), Counter(words_of(text_b))
-    ranked = sorted(names, key=lambda name: (-(counts_a[name] + counts_b[name]), name))
-    return [{"name": name, "count_a": counts_a[name], "count_b": counts_b[name]} for name in ranked[:top]]
+    ranked = sorted(names, key=lambda name: (-profiler.name_idf(name), -(counts_a[name] + counts_b[name]), name))
+    return [{"name": name, "idf": round(profiler.name_idf(name), 4), "count_a": counts_a[name], "count_b": counts_b[name]}
+            for name in ranked[:top]]
 
 
 def shared_char_ngrams(profiler: TextProfiler, profiles: TextProfiles, text_a: str, text_b: str, a: int, b: int,
@@ -123,6 +126,6 @@ def pair_evidence(profiler: TextProfiler, profiles: TextProfiles, text_a: str, t
                   top: int = EVIDENCE_ITEMS) -> dict[str, Any]:
     """Every evidence list of the module docstring for texts ``a`` and ``b`` of ``profiles``."""
     return {"shared_rare_words": shared_rare_words(profiler, profiles, a, b, top),
-            "shared_names": shared_names(profiles, text_a, text_b, a, b, top),
+            "shared_names": shared_names(profiler, profiles, text_a, text_b, a, b, top),
             "char_ngrams": shared_char_ngrams(profiler, profiles, text_a, text_b, a, b, top),
             "function_words": function_word_differences(profiles, text_a, text_b, a, b, top)}

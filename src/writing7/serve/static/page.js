@@ -14,6 +14,7 @@ const FEATURE_LABELS = {
   function_word_cosine: "function-word profile cosine",
   punctuation_cosine: "punctuation profile cosine", compression_distance: "compression distance (lower = closer)",
   rare_word_overlap: "shared rare words (idf-weighted)", shared_unknown_words: "shared unknown capitalised words (names)",
+  shared_names: "shared names (idf-weighted)",
   log_words: "length (log words of the shorter text)",
 };
 
@@ -186,7 +187,7 @@ function showExplanation(result) {
                                                            contributionTable("Same author", explanation.tasks.author));
   const evidence = explanation.evidence;
   document.getElementById("evidence").replaceChildren(
-    listCard("Shared names (capitalised words unknown to the training books)", evidence.shared_names,
+    listCard("Shared names (rarest in the training books first)", evidence.shared_names,
              (item) => item.name + " (" + item.count_a + " in A, " + item.count_b + " in B)", "No shared names."),
     listCard("Shared rare words (rarest first)", evidence.shared_rare_words, (item) => item.word + " (idf " + item.idf.toFixed(2) + ")",
              "No shared rare words."),
