@@ -82,9 +82,9 @@ def fixture_verdict_matcher(matcher):
     pairs = length_pairs(books, authors, [], length="1000", excerpts_per_book=2, max_pairs_per_kind=100, seed=0)
     features = matcher.featurizer.features(pairs.texts1, pairs.texts2)
     mask, labels = pairs.task("book")
-    heads = fit_band_heads(features.values[mask], labels, np.array(["excerpt"] * labels.size), task="book",
-                           target_metric="accuracy", inverse_regularisation=1.0, max_band_fraction=0.0)
-    verdict = Verdict(matcher.verdict.settings, matcher.verdict.profiler, {"book": heads, "author": heads})
+    heads = {task: fit_band_heads(features.values[mask], labels, np.array(["excerpt"] * labels.size), task=task,  # each on its features
+                                  target_metric="accuracy", inverse_regularisation=1.0, max_band_fraction=0.0) for task in ("book", "author")}
+    verdict = Verdict(matcher.verdict.settings, matcher.verdict.profiler, heads)
     return Matcher(matcher.model, verdict, matcher.style, model_dir=matcher.model_dir)
 
 

@@ -161,3 +161,26 @@ def test_spread_samples_bound_the_size_and_reach_the_end():
     assert len(sample) <= 50_000 and "word0" in sample and "word199999" in sample
     assert spread_sample("short text", 50_000) == "short text"
     assert len(compression_sample(text)) <= 12_100
+
+
+def test_author_heads_do_not_read_shared_names_and_book_heads_do(profiler, tmp_path):
+    from writing7.inference.documents import ChunkingSettings
+    from writing7.inference.verdict import FEATURE_NAMES, PairFeatures, Verdict, fit_band_heads
+
+    rng = np.random.default_rng(2)
+    labels = rng.random(400) < 0.5
+    values = rng.normal(size=(400, len(FEATURE_NAMES))) + labels[:, None] * 0.5
+    bands = np.array(["passage"] * 400)
+    heads = {task: fit_band_heads(values, labels, bands, task=task, target_metric="overall", inverse_regularisation=1.0, max_band_fraction=0.2)
+             for task in ("book", "author")}
+    verdict = Verdict(ChunkingSettings(), profiler, heads)
+    features = PairFeatures(values[:5].copy(), np.full((5, 2), 200.0), np.ones((5, 2), int))
+    moved = PairFeatures(features.values.copy(), features.words, features.passages)
+    moved.values[:, FEATURE_NAMES.index("shared_names")] += 3.0
+    np.testing.assert_array_equal(verdict.predict("author", moved)["logit"], verdict.predict("author", features)["logit"])
+    assert np.all(verdict.predict("book", moved)["logit"] != verdict.predict("book", features)["logit"])
+    parts = verdict.contributions("author", features, 0)
+    assert set(parts["contributions"]) == set(FEATURE_NAMES) and parts["contributions"]["shared_names"] == 0.0
+    assert parts["bias"] + sum(parts["contributions"].values()) == pytest.approx(verdict.predict("author", features)["logit"][0])
+    verdict.save(tmp_path)
+    np.testing.assert_allclose(Verdict.load(tmp_path).predict("author", features)["p"], verdict.predict("author", features)["p"])
