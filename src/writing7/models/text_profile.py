@@ -83,9 +83,9 @@ MFW_SIZES = (300, 1000)
 IMPOSTORS = 400  # training excerpts kept as impostors (evenly spread over the fitting texts, so over the books)
 FORMAT = "writing7-text-profile"
 VERSION = 3
+_FUNCTION_WORD_SET = frozenset(FUNCTION_WORDS)
 # A capitalised word of 3+ letters that does not open a sentence, a line, a quotation or a bracket: not after
 # ". ", "! ", "? ", a quote, "(" or a line start. In English prose that is a proper noun (or a title such as "Mrs").
-_FUNCTION_WORD_SET = frozenset(FUNCTION_WORDS)
 NAME_PATTERN = re.compile(r"(?<![.!?\"“‘'(\n]\s)(?<![.!?\"“‘'(\n])(?<!^)\b[A-Z][a-z]{2,}\b")
 
 
