@@ -163,24 +163,38 @@ def test_spread_samples_bound_the_size_and_reach_the_end():
     assert len(compression_sample(text)) <= 12_100
 
 
-def test_author_heads_do_not_read_shared_names_and_book_heads_do(profiler, tmp_path):
+@pytest.mark.parametrize(("task", "band", "ignored", "read"), [
+    ("author", "passage", ("shared_names", "impostor_delta_300", "impostor_delta_1000"), "cosine_delta_300"),
+    ("author", "chapter", ("shared_names",), "impostor_delta_300"),
+    ("book", "passage", (), "shared_names"),
+])
+def test_each_head_reads_only_its_features_and_says_so(profiler, tmp_path, task, band, ignored, read):
     from writing7.inference.documents import ChunkingSettings
-    from writing7.inference.verdict import FEATURE_NAMES, PairFeatures, Verdict, fit_band_heads
+    from writing7.inference.verdict import FEATURE_NAMES, PairFeatures, Verdict, fit_band_heads, head_features
 
+    assert head_features(task, band) == tuple(name for name in FEATURE_NAMES if name not in ignored)
     rng = np.random.default_rng(2)
-    labels = rng.random(400) < 0.5
-    values = rng.normal(size=(400, len(FEATURE_NAMES))) + labels[:, None] * 0.5
-    bands = np.array(["passage"] * 400)
-    heads = {task: fit_band_heads(values, labels, bands, task=task, target_metric="overall", inverse_regularisation=1.0, max_band_fraction=0.2)
-             for task in ("book", "author")}
-    verdict = Verdict(ChunkingSettings(), profiler, heads)
-    features = PairFeatures(values[:5].copy(), np.full((5, 2), 200.0), np.ones((5, 2), int))
-    moved = PairFeatures(features.values.copy(), features.words, features.passages)
-    moved.values[:, FEATURE_NAMES.index("shared_names")] += 3.0
-    np.testing.assert_array_equal(verdict.predict("author", moved)["logit"], verdict.predict("author", features)["logit"])
-    assert np.all(verdict.predict("book", moved)["logit"] != verdict.predict("book", features)["logit"])
-    parts = verdict.contributions("author", features, 0)
-    assert set(parts["contributions"]) == set(FEATURE_NAMES) and parts["contributions"]["shared_names"] == 0.0
-    assert parts["bias"] + sum(parts["contributions"].values()) == pytest.approx(verdict.predict("author", features)["logit"][0])
+    labels = rng.random(800) < 0.5
+    values = rng.normal(size=(800, len(FEATURE_NAMES))) + labels[:, None] * 0.5
+    bands = np.array(["passage", "chapter"] * 400)
+    verdict = Verdict(ChunkingSettings(), profiler, {task: fit_band_heads(values, labels, bands, task=task, target_metric="overall",
+                                                                           inverse_regularisation=1.0, max_band_fraction=0.2)})
+    words = 200.0 if band == "passage" else 3_000.0
+    features = PairFeatures(values[:5].copy(), np.full((5, 2), words), np.ones((5, 2), int))
+
+    def moved(name: str) -> PairFeatures:
+        values = features.values.copy()
+        values[:, FEATURE_NAMES.index(name)] += 3.0
+        return PairFeatures(values, features.words, features.passages)
+
+    logits = verdict.predict(task, features)["logit"]
+    for name in ignored:
+        np.testing.assert_array_equal(verdict.predict(task, moved(name))["logit"], logits)
+    assert np.all(verdict.predict(task, moved(read))["logit"] != logits)
+    parts = verdict.contributions(task, features, 0)
+    assert set(parts["contributions"]) == set(FEATURE_NAMES) and all(parts["contributions"][name] == 0.0 for name in ignored)
+    assert parts["bias"] + sum(parts["contributions"].values()) == pytest.approx(logits[0])
     verdict.save(tmp_path)
-    np.testing.assert_allclose(Verdict.load(tmp_path).predict("author", features)["p"], verdict.predict("author", features)["p"])
+    loaded = Verdict.load(tmp_path)
+    assert loaded.head(task, words).features == head_features(task, band)
+    np.testing.assert_allclose(loaded.predict(task, features)["p"], verdict.predict(task, features)["p"])

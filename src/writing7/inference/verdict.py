@@ -9,13 +9,14 @@ For a pair of texts, :class:`VerdictFeaturizer` computes :data:`FEATURE_NAMES`:
   punctuation profiles, compression distance, rare and unknown shared words, log length).
 
 :class:`Verdict` maps them to probabilities with one :class:`~writing7.calibration.fused.FusedLogisticCalibrator`
-per task (same book; same author, other book; each on its :data:`TASK_FEATURES`) and **length band** (:data:`LENGTH_BANDS`, chosen by
+per task (same book; same author, other book) and **length band** (:data:`LENGTH_BANDS`, chosen by
 the shorter text's word count), each fitted on balanced pairs of validation authors cut at that
 band's length (``writing7 calibrate``). Why bands: every similarity sharpens with length, so a
 weight right for 200 words is wrong for 5,000, and one regression with a length covariate is
 calibrated only on average over lengths; a regression per band is calibrated within each
 (Platt 1999; the "one calibrator per length band" of PAN's length-stratified evaluations).
-Each band also has a PAN decision threshold and abstention band (:class:`ThresholdCalibrator`).
+Each band also has a PAN decision threshold and abstention band (:class:`ThresholdCalibrator`), and
+reads the features :func:`head_features` gives its task and band (the head saves their names).
 """
 
 from __future__ import annotations
@@ -40,20 +41,34 @@ logger = logging.getLogger(__name__)
 
 FEATURE_NAMES = (*PASSAGE_FEATURE_NAMES, *PAIR_FEATURE_NAMES)
 TASKS = ("book", "author")
-# What each task's heads read. Shared names tie two texts to one book (or one series): evidence for the book task, and
-# a content cue the author task must not lean on (it would not travel beyond series). Read by the author heads too,
-# they moved attribution's validation NLL both ways (200 words 0.996 -> 1.020, 1,000 words 0.712 -> 0.691).
-TASK_FEATURES = {"book": FEATURE_NAMES, "author": tuple(name for name in FEATURE_NAMES if name != "shared_names")}
+# Features a head does not read, by (task, band); band "*" is every band of the task.
+EXCLUDED_FEATURES = {
+    # Shared names tie two texts to one book (or one series): evidence for the book task, a content cue the author task
+    # must not lean on (it would not travel beyond series). Read by the author heads, they moved attribution's validation
+    # NLL both ways (200 words 0.996 -> 1.020, 1,000 words 0.712 -> 0.691).
+    ("author", "*"): ("shared_names",),
+    # A 200-word text's MFW z-scores are noisy, and attribution sets it against whole books: a (short, long) pair whose
+    # impostor z-scores sit on another scale than the (short, short) pairs the passage head is fitted on. Read there,
+    # they cost attribution's closed accuracy@1 at 200 words 0.667 -> 0.553 (validation NLL 0.886 -> 1.036) for +0.003
+    # of same-author AUC (grouped CV); from 1,000 words up they help both.
+    ("author", "passage"): ("impostor_delta_300", "impostor_delta_1000"),
+}
 # (name, shortest word count of the shorter text): a pair belongs to the last band whose minimum it reaches.
 LENGTH_BANDS = (("passage", 0), ("excerpt", 500), ("chapter", 2_500), ("book", 12_000))
 VERDICT_FILE = "verdict.json"
 PROFILE_DIRECTORY = "text_profile"
-FORMAT, VERSION = "writing7-verdict", 1
+FORMAT, VERSION = "writing7-verdict", 2
 
 
-def task_columns(task: str) -> np.ndarray:
-    """The columns of :data:`FEATURE_NAMES` that ``task``'s heads read (:data:`TASK_FEATURES`)."""
-    return np.array([FEATURE_NAMES.index(name) for name in TASK_FEATURES[task]])
+def head_features(task: str, band: str) -> tuple[str, ...]:
+    """The :data:`FEATURE_NAMES` that ``task``'s head at ``band`` reads (all but its :data:`EXCLUDED_FEATURES`)."""
+    excluded = {*EXCLUDED_FEATURES.get((task, "*"), ()), *EXCLUDED_FEATURES.get((task, band), ())}
+    return tuple(name for name in FEATURE_NAMES if name not in excluded)
+
+
+def feature_columns(names: Sequence[str]) -> np.ndarray:
+    """The columns of :data:`FEATURE_NAMES` holding ``names``."""
+    return np.array([FEATURE_NAMES.index(name) for name in names])
 
 
 def band_of(words: float) -> str:
@@ -185,19 +200,25 @@ class VerdictFeaturizer:
 
 @dataclasses.dataclass
 class BandHead:
-    """One task at one length band: the fused probability and its PAN decision."""
+    """One task at one length band: the fused probability over ``features`` and its PAN decision."""
 
+    features: tuple[str, ...]  # the FEATURE_NAMES it reads, in its scaler's order
     scaler: FusedLogisticCalibrator
     decision: ThresholdCalibrator
     validation: dict[str, Any]
 
+    def read(self, values: np.ndarray) -> np.ndarray:
+        """The columns of ``values`` ((n, len(FEATURE_NAMES))) this head reads."""
+        return values[:, feature_columns(self.features)]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"scaler": self.scaler.to_dict(), "decision": self.decision.to_dict(), "validation": self.validation}
+        return {"features": list(self.features), "scaler": self.scaler.to_dict(), "decision": self.decision.to_dict(),
+                "validation": self.validation}
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> BandHead:
-        return cls(FusedLogisticCalibrator.from_dict(payload["scaler"]), ThresholdCalibrator.from_dict(payload["decision"]),
-                   payload.get("validation", {}))
+        return cls(tuple(payload["features"]), FusedLogisticCalibrator.from_dict(payload["scaler"]),
+                   ThresholdCalibrator.from_dict(payload["decision"]), payload.get("validation", {}))
 
 
 @dataclasses.dataclass
@@ -226,7 +247,7 @@ class Verdict:
         for band in set(bands.tolist()):
             rows = np.flatnonzero(bands == band)
             head = self.head(task, features.shorter_words[rows[0]])
-            values = features.values[rows][:, task_columns(task)]
+            values = head.read(features.values[rows])
             result["logit"][rows] = head.scaler.logit(values)
             result["p"][rows] = head.scaler.predict(values)
             result["decision"][rows], result["abstained"][rows] = head.decision.decide(result["p"][rows])
@@ -234,10 +255,10 @@ class Verdict:
         return result
 
     def contributions(self, task: str, features: PairFeatures, index: int) -> dict[str, Any]:
-        """The logit of pair ``index`` as ``bias + sum(contributions)``, one contribution per feature (0 for one the task does not read)."""
+        """The logit of pair ``index`` as ``bias + sum(contributions)``, one contribution per feature (0 for one its head does not read)."""
         head = self.head(task, features.shorter_words[index])
-        parts = head.scaler.contributions(features.values[index:index + 1][:, task_columns(task)])[0]
-        contributions = dict.fromkeys(FEATURE_NAMES, 0.0) | dict(zip(TASK_FEATURES[task], parts.tolist()))
+        parts = head.scaler.contributions(head.read(features.values[index:index + 1]))[0]
+        contributions = dict.fromkeys(FEATURE_NAMES, 0.0) | dict(zip(head.features, parts.tolist()))
         return {"bias": head.scaler.intercept_, "contributions": contributions, "band": band_of(features.shorter_words[index])}
 
     # -- persistence -------------------------------------------------------------------------------
@@ -246,7 +267,7 @@ class Verdict:
         self.profiler.save(Path(model_dir) / PROFILE_DIRECTORY)
         atomic_write_json(Path(model_dir) / VERDICT_FILE, {
             "format": FORMAT, "version": VERSION, "features": list(FEATURE_NAMES),
-            "task_features": {task: list(names) for task, names in TASK_FEATURES.items()}, "bands": [list(band) for band in LENGTH_BANDS],
+            "bands": [list(band) for band in LENGTH_BANDS],
             "settings": dataclasses.asdict(self.settings), "fit": self.fit_stats,
             "heads": {task: {band: head.to_dict() for band, head in bands.items()} for task, bands in self.heads.items()},
         })
@@ -260,28 +281,29 @@ class Verdict:
         path = Path(model_dir) / VERDICT_FILE
         payload = read_versioned_json(path, format=FORMAT, version=VERSION, fix="run `writing7 calibrate --force`",
                                       missing="run `writing7 calibrate` to fit the verdict (or pass --uncalibrated)")
-        task_features = {task: tuple(names) for task, names in payload.get("task_features", {}).items()}
-        if tuple(payload.get("features", ())) != FEATURE_NAMES or task_features != TASK_FEATURES:
-            raise ValueError(f"{path} was written by another Writing7 version: run `writing7 calibrate --force`")
         heads = {task: {band: BandHead.from_dict(head) for band, head in bands.items()} for task, bands in payload["heads"].items()}
+        if tuple(payload.get("features", ())) != FEATURE_NAMES or any(
+                not set(head.features) <= set(FEATURE_NAMES) for bands in heads.values() for head in bands.values()):
+            raise ValueError(f"{path} was written by another Writing7 version: run `writing7 calibrate --force`")
         return cls(ChunkingSettings(**payload["settings"]), TextProfiler.load(Path(model_dir) / PROFILE_DIRECTORY), heads, payload.get("fit", {}))
 
 
 def fit_band_heads(values: np.ndarray, labels: np.ndarray, bands: np.ndarray, *, task: str, target_metric: str,
                    inverse_regularisation: float, max_band_fraction: float) -> dict[str, BandHead]:
-    """One :class:`BandHead` per length band present in ``bands`` ((n,) band names) for one task, on its :data:`TASK_FEATURES`."""
+    """One :class:`BandHead` per length band present in ``bands`` ((n,) band names) for one task, each on its :func:`head_features`."""
     from writing7.metrics.calibration_error import expected_calibration_error
     from writing7.metrics.pan import auc
 
     heads = {}
     for band in sorted(set(bands.tolist()), key=[name for name, _ in LENGTH_BANDS].index):
         mask = bands == band
-        read = values[mask][:, task_columns(task)]
+        features = head_features(task, band)
+        read = values[mask][:, feature_columns(features)]
         scaler = FusedLogisticCalibrator(inverse_regularisation).fit(read, labels[mask])
         probabilities = scaler.predict(read)
         decision = ThresholdCalibrator(target_metric=target_metric, max_band_fraction=max_band_fraction).fit(probabilities, labels[mask])
         validation = {"pairs": int(mask.sum()), "positives": int(labels[mask].sum()), "auc": auc(labels[mask], probabilities),
                       "ece": expected_calibration_error(labels[mask], probabilities)}
         logger.info("verdict: %s task, %s band: %s", task, band, validation)
-        heads[band] = BandHead(scaler, decision, validation)
+        heads[band] = BandHead(features, scaler, decision, validation)
     return heads

@@ -40,7 +40,7 @@ Pair features (:data:`PAIR_FEATURE_NAMES`), each symmetric in the two texts:
   cross-validation on validation authors (the by-length report's ablation) it lifted book AUC from
   0.863 to 0.866 at 200 words and from 0.958 to 0.964 at 1,000, and author AUC at 200 words from
   0.673 to 0.678 (series share their characters); the author heads nevertheless do not read it
-  (:data:`writing7.inference.verdict.TASK_FEATURES`);
+  (:data:`writing7.inference.verdict.EXCLUDED_FEATURES`);
 - ``log_words``: ``log(min(words_a, words_b))``, the length covariate every fused head needs
   because every similarity above sharpens with length.
 

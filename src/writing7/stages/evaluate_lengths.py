@@ -37,7 +37,7 @@ from writing7.calibration.fused import FusedLogisticCalibrator
 from writing7.calibration.platt import PlattCalibrator
 from writing7.config.evaluate import EvaluateConfig
 from writing7.corpus import corpus_inputs
-from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, Verdict, VerdictFeaturizer, task_columns
+from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, Verdict, VerdictFeaturizer, band_of, feature_columns, head_features
 from writing7.metrics.evaluation import SystemOutput, system_metrics
 from writing7.metrics.pan import auc
 from writing7.prepare.length_pairs import LengthPairs
@@ -116,7 +116,8 @@ def ablation(task: str, scores: SplitScores, *, folds: int = 5) -> dict[str, flo
             predictions[held_out] = FusedLogisticCalibrator(1.0).fit(values[train][:, kept], labels[train]).predict(values[held_out][:, kept])
         return auc(labels, predictions)
 
-    read = task_columns(task).tolist()  # a feature the task's heads do not read shows as None
+    band = band_of(float(np.median(scores.features.shorter_words[mask])))
+    read = feature_columns(head_features(task, band)).tolist()  # a feature this length's head does not read shows as None
     result = {"all features": cross_validated_auc(read)}
     for index, name in enumerate(FEATURE_NAMES):
         result[f"without {name}"] = cross_validated_auc([column for column in read if column != index]) if index in read else None
