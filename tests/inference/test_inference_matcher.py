@@ -9,7 +9,7 @@ from writing7.inference.matcher import Matcher
 from writing7.models.scoring import score_text_pairs
 
 KEYS = {"p_same_book", "p_same_author", "decision", "abstained", "author_decision", "author_abstained", "pan_book", "pan_author",
-        "style_similarity", "words", "passages", "length_band", "calibrated"}
+        "style_similarity", "words", "passages", "length_band", "too_short", "calibrated"}
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,20 @@ def test_every_result_says_how_much_text_it_read(matcher, passages):
     result = matcher.score(passages[0], long_text)
     assert result["words"] == [len(passages[0].split()), len(long_text.split())]
     assert result["passages"][0] == 1 and result["passages"][1] >= 2
+
+
+def test_a_pair_shorter_than_any_fitted_text_gets_no_verdict(matcher, passages, calibrated_matcher_dir, caplog):
+    from writing7.length_suite import FIT_FEATURES_FILE, load_fit_features
+
+    fitted = load_fit_features(calibrated_matcher_dir / FIT_FEATURES_FILE)
+    assert matcher.verdict.min_words == min(features.shorter_words.min() for _, features in fitted.values())
+    short = " ".join(passages[1].split()[:int(matcher.verdict.min_words) - 1])
+    with caplog.at_level("WARNING", logger="writing7.inference.matcher"):
+        result, control = matcher.score_batch([(passages[0], short), (passages[0], passages[1])])
+    assert result["too_short"] and not control["too_short"] and "1 of 2 pairs have a text under" in caplog.text
+    assert result["p_same_book"] == result["p_same_author"] == result["pan_book"] == result["pan_author"] == 0.5
+    assert result["abstained"] and result["author_abstained"] and result["decision"] is None and result["author_decision"] is None
+    assert matcher.explain(passages[0], short)["explanation"]["tasks"]["book"]["too_short"] is True
 
 
 def test_batched_scores_equal_one_at_a_time(matcher, passages):

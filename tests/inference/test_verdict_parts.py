@@ -198,3 +198,8 @@ def test_each_head_reads_only_its_features_and_says_so(profiler, tmp_path, task,
     loaded = Verdict.load(tmp_path)
     assert loaded.head(task, words).features == head_features(task, band)
     np.testing.assert_allclose(loaded.predict(task, features)["p"], verdict.predict(task, features)["p"])
+    payload = json.loads((tmp_path / "verdict.json").read_text())
+    del payload["min_words"]  # a verdict fitted before the length floor
+    (tmp_path / "verdict.json").write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match="another Writing7 version: run `writing7 calibrate --force`"):
+        Verdict.load(tmp_path)

@@ -52,6 +52,7 @@ def task_contributions(verdict: Verdict, task: str, features: PairFeatures, inde
             for position, name in enumerate(FEATURE_NAMES)]
     rows.sort(key=lambda row: -abs(row["contribution"]))
     return {"band": parts["band"], "bias": parts["bias"], "logit": logit, "probability": float(1.0 / (1.0 + np.exp(-logit))),
+            "too_short": bool(verdict.too_short(features)[index]),  # then the verdict abstains (p = 0.5) whatever this head says
             "threshold": float(head.decision.threshold_), "abstention": [float(edge) for edge in head.decision.band_],
             "contributions": rows}
 

@@ -44,6 +44,11 @@ class UncalibratedVerdict:
 
     columns = {"book": PASSAGE_FEATURE_NAMES.index("book_mean"), "author": PASSAGE_FEATURE_NAMES.index("author_mean")}
 
+    min_words = 0
+
+    def too_short(self, features: PairFeatures) -> np.ndarray:
+        return np.zeros(len(features.values), bool)
+
     def predict(self, task: str, features: PairFeatures) -> dict[str, np.ndarray]:
         logit = features.values[:, self.columns[task]]
         p = 1.0 / (1.0 + np.exp(-logit))
@@ -123,7 +128,9 @@ class Matcher:
         often it repeats. ``decision`` answers "same book?" and is None when ``abstained`` (the
         probability lies in the band's abstention interval); ``author_decision``/``author_abstained``
         answer "same author?"; ``pan_book``/``pan_author`` are the PAN answers (0.5 when abstaining);
-        ``words``/``passages`` say how much of each text was read; ``length_band`` names the head used.
+        ``words``/``passages`` say how much of each text was read; ``length_band`` names the head used;
+        ``too_short`` marks a pair whose shorter text is below the verdict's ``min_words``, where both
+        tasks abstain with probability 0.5 (the verdict was never fitted on texts that short).
         """
         return self._results(self.features(pairs))
 
@@ -173,6 +180,10 @@ class Matcher:
 
     def _results(self, features: PairFeatures) -> list[dict[str, Any]]:
         book, author = (self.verdict.predict(task, features) for task in TASKS)
+        too_short = self.verdict.too_short(features)
+        if too_short.any():
+            logger.warning("%d of %d pairs have a text under %d words, shorter than any the verdict was fitted on: no verdict "
+                           "(p = 0.5, abstained); pass a paragraph or more of each text", too_short.sum(), too_short.size, self.verdict.min_words)
         style = np.clip(self.style.predict(features.values[:, PASSAGE_FEATURE_NAMES.index("centroid_cosine")]), 0.0, 1.0)
         return [
             {"p_same_book": float(book["p"][i]), "p_same_author": float(author["p"][i]),
@@ -180,7 +191,7 @@ class Matcher:
              "author_decision": None if author["abstained"][i] else bool(author["decision"][i]), "author_abstained": bool(author["abstained"][i]),
              "pan_book": float(book["pan"][i]), "pan_author": float(author["pan"][i]), "style_similarity": float(style[i]),
              "words": features.words[i].astype(int).tolist(), "passages": features.passages[i].astype(int).tolist(),
-             "length_band": band_of(features.shorter_words[i]), "calibrated": self.calibrated}
+             "length_band": band_of(features.shorter_words[i]), "too_short": bool(too_short[i]), "calibrated": self.calibrated}
             for i in range(len(features.values))
         ]
 

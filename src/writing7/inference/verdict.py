@@ -17,6 +17,9 @@ calibrated only on average over lengths; a regression per band is calibrated wit
 (Platt 1999; the "one calibrator per length band" of PAN's length-stratified evaluations).
 Each band also has a PAN decision threshold and abstention band (:class:`ThresholdCalibrator`), and
 reads the features :func:`head_features` gives its task and band (the head saves their names).
+A pair whose shorter text is shorter than every text the heads were fitted on (``min_words``) gets
+no verdict: a logistic head extrapolated to a few words answers with a confidence nothing measured
+(two one-word texts scored 0.99), so such a pair abstains with ``p = 0.5``, PAN's "no answer".
 """
 
 from __future__ import annotations
@@ -229,6 +232,11 @@ class Verdict:
     profiler: TextProfiler
     heads: dict[str, dict[str, BandHead]]  # task -> band -> head
     fit_stats: dict[str, Any] = dataclasses.field(default_factory=dict)
+    min_words: float = 0.0  # the shortest shorter text of the fitting pairs: below it, no verdict
+
+    def too_short(self, features: PairFeatures) -> np.ndarray:
+        """(n,) True where the shorter text has fewer than ``min_words`` words: those pairs get no verdict."""
+        return features.shorter_words < self.min_words
 
     def head(self, task: str, words: float) -> BandHead:
         """The head of ``task`` for a pair whose shorter text has ``words`` words (the nearest fitted band)."""
@@ -240,7 +248,10 @@ class Verdict:
         return bands[min(bands, key=lambda name: abs(order.index(name) - order.index(wanted)))]
 
     def predict(self, task: str, features: PairFeatures) -> dict[str, np.ndarray]:
-        """``{"p", "decision", "abstained", "pan", "logit"}`` arrays for ``task`` on every pair (each through its band's head)."""
+        """``{"p", "decision", "abstained", "pan", "logit"}`` arrays for ``task`` on every pair (each through its band's head).
+
+        A :meth:`too_short` pair abstains: ``p = pan = 0.5``, ``logit = 0``.
+        """
         n = len(features.values)
         result = {"p": np.zeros(n), "logit": np.zeros(n), "decision": np.zeros(n, bool), "abstained": np.zeros(n, bool), "pan": np.zeros(n)}
         bands = np.array([band_of(words) for words in features.shorter_words])
@@ -252,6 +263,9 @@ class Verdict:
             result["p"][rows] = head.scaler.predict(values)
             result["decision"][rows], result["abstained"][rows] = head.decision.decide(result["p"][rows])
             result["pan"][rows] = head.decision.predict(result["p"][rows])
+        short = self.too_short(features)
+        result["p"][short], result["pan"][short], result["logit"][short] = 0.5, 0.5, 0.0
+        result["decision"][short], result["abstained"][short] = False, True
         return result
 
     def contributions(self, task: str, features: PairFeatures, index: int) -> dict[str, Any]:
@@ -268,7 +282,7 @@ class Verdict:
         atomic_write_json(Path(model_dir) / VERDICT_FILE, {
             "format": FORMAT, "version": VERSION, "features": list(FEATURE_NAMES),
             "bands": [list(band) for band in LENGTH_BANDS],
-            "settings": dataclasses.asdict(self.settings), "fit": self.fit_stats,
+            "settings": dataclasses.asdict(self.settings), "fit": self.fit_stats, "min_words": self.min_words,
             "heads": {task: {band: head.to_dict() for band, head in bands.items()} for task, bands in self.heads.items()},
         })
 
@@ -282,10 +296,11 @@ class Verdict:
         payload = read_versioned_json(path, format=FORMAT, version=VERSION, fix="run `writing7 calibrate --force`",
                                       missing="run `writing7 calibrate` to fit the verdict (or pass --uncalibrated)")
         heads = {task: {band: BandHead.from_dict(head) for band, head in bands.items()} for task, bands in payload["heads"].items()}
-        if tuple(payload.get("features", ())) != FEATURE_NAMES or any(
+        if tuple(payload.get("features", ())) != FEATURE_NAMES or "min_words" not in payload or any(
                 not set(head.features) <= set(FEATURE_NAMES) for bands in heads.values() for head in bands.values()):
             raise ValueError(f"{path} was written by another Writing7 version: run `writing7 calibrate --force`")
-        return cls(ChunkingSettings(**payload["settings"]), TextProfiler.load(Path(model_dir) / PROFILE_DIRECTORY), heads, payload.get("fit", {}))
+        return cls(ChunkingSettings(**payload["settings"]), TextProfiler.load(Path(model_dir) / PROFILE_DIRECTORY), heads, payload.get("fit", {}),
+                   float(payload["min_words"]))
 
 
 def fit_band_heads(values: np.ndarray, labels: np.ndarray, bands: np.ndarray, *, task: str, target_metric: str,

@@ -42,6 +42,8 @@ class ScoreResponse(BaseModel):
     words: list[int] = Field(..., description="Words of text1 and text2: each text is read whole (passages spread over all of it).")
     passages: list[int] = Field(..., description="Passages of text1 and text2 that were compared (every pair of them).")
     length_band: str = Field(..., description="The verdict head used: passage, excerpt, chapter or book (by the shorter text).")
+    too_short: bool = Field(..., description="True when the shorter text is shorter than every text the verdict was fitted on: "
+                                             "both tasks abstain with probability 0.5.")
     calibrated: bool = Field(..., description="False only when the service runs in the explicit uncalibrated mode.")
 
 

@@ -70,7 +70,8 @@ def fit_verdict(cfg: CalibrateConfig, pairs: dict[str, LengthPairs], features: d
                                      target_metric=cfg.target_metric, inverse_regularisation=cfg.verdict_inverse_regularisation,
                                      max_band_fraction=cfg.max_band_fraction)
         stats[task] = {band: head.validation for band, head in heads[task].items()}
-    return Verdict(chunking_settings(cfg), profiler, heads, stats)
+    min_words = float(min(features[length].shorter_words.min() for length in pairs))
+    return Verdict(chunking_settings(cfg), profiler, heads, stats, min_words)
 
 
 def verdict_config(cfg: CalibrateConfig) -> dict[str, Any]:

@@ -180,7 +180,9 @@ function showExplanation(result) {
   const scales = document.getElementById("scales");
   scales.replaceChildren(drawScale("Same book", result.p_same_book, explanation.tasks.book),
                          drawScale("Same author", result.p_same_author, explanation.tasks.author));
-  document.getElementById("compare-summary").textContent = "Style similarity " + result.style_similarity.toFixed(3) + ". Read " +
+  document.getElementById("compare-summary").textContent = (result.too_short ? "No verdict: the shorter text is shorter than " +
+    "any text the verdict was fitted on (both probabilities are 0.5); paste a paragraph or more of each. " : "") +
+    "Style similarity " + result.style_similarity.toFixed(3) + ". Read " +
     result.words[0] + " and " + result.words[1] + " words (" + result.passages[0] + " and " + result.passages[1] +
     " passages); head: " + result.length_band + " band.";
   document.getElementById("contributions").replaceChildren(contributionTable("Same book", explanation.tasks.book),
