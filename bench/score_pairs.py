@@ -10,9 +10,11 @@ plus the peak memory of the command.
 With ``--mixed`` the pairs' texts have 200, 1,000, 5,000 and 20,000 words (a quarter each, shuffled):
 the verdict reads every text whole, so this measures the any-length path and that memory stays bounded.
 
-``--precisions`` (default: fp32, int8, and bf16 where this CPU runs it natively) runs the command once per
+``--precisions`` (default: fp32, bf16 where this CPU runs it natively, and int8 on each backend installed:
+``int8:torch``, ``int8:onnxruntime``; a suffix sets ``$WRITING7_INT8_BACKEND``) runs the command once per
 precision (``--precision``) in each of ``--rounds`` rounds, alternating, so that every precision sees the
-same load; it reports each precision's median pairs/s with the CPU and the precision beside the figure, the
+same load, after one untimed run of each on the small file (it builds what is cached, such as the int8
+graph of ONNX Runtime, so start-up is measured warm, as a user sees it from the second run on); it reports each precision's median pairs/s with the CPU and the precision beside the figure, the
 ratio to fp32, and the AUC of each precision's answers against the pairs' same-author labels (``--target author``).
 
 Usage::
@@ -69,21 +71,27 @@ def pan_pairs(count: int, *, words: int, seed: int = 0) -> list[dict]:
 
 
 def run_command(model: Path, source: Path, output: Path, *, uncalibrated: bool, batch_size: int, precision: str, target: str) -> float:
+    """Seconds of one ``score-pairs`` run; ``precision`` is a ``--precision`` value, or ``int8:BACKEND``."""
+    from writing7.models.runtime import INT8_BACKEND_ENV
+
+    precision, _, backend = precision.partition(":")
     command = [sys.executable, "-m", "writing7", "--quiet", "score-pairs", str(source), "--output", str(output),
                "--model", str(model), "--batch-size", str(batch_size), "--precision", precision, "--target", target,
                *(["--uncalibrated"] if uncalibrated else [])]
     started = time.perf_counter()
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, env=os.environ | ({INT8_BACKEND_ENV: backend} if backend else {}))
     return time.perf_counter() - started
 
 
 def default_precisions() -> list[str]:
-    """fp32 and int8 everywhere, bf16 where this CPU runs it natively."""
+    """fp32 everywhere, bf16 where this CPU runs it natively, int8 on PyTorch and (when installed) on ONNX Runtime."""
     import torch
 
+    from writing7.models.onnx_int8 import onnx_runtime_available
     from writing7.models.runtime import native_bf16
 
-    return ["fp32", *(["bf16"] if native_bf16(torch.device("cpu")) else []), "int8"]
+    return ["fp32", *(["bf16"] if native_bf16(torch.device("cpu")) else []), "int8:torch",
+            *(["int8:onnxruntime"] if onnx_runtime_available() else [])]
 
 
 def answers_auc(records: list[dict], output: Path) -> float | None:
@@ -99,6 +107,8 @@ def measure_precisions(model: Path, work: Path, records: list[dict], args: argpa
     """Per precision: whole-command and start-up seconds of every round (alternating precisions), and the answers' AUC."""
     runs = {precision: {"command": [], "startup": [], "auc": None} for precision in args.precisions}
     options = {"uncalibrated": uncalibrated, "batch_size": args.batch_size, "target": args.target}
+    for precision in args.precisions:  # warm-up, untimed: builds what each path caches
+        run_command(model, work / "small.jsonl", work / "small_out.jsonl", precision=precision, **options)
     for round_number in range(args.rounds):
         for precision in args.precisions:
             runs[precision]["startup"].append(run_command(model, work / "small.jsonl", work / "small_out.jsonl", precision=precision, **options))
@@ -126,7 +136,7 @@ def main() -> None:
     parser.add_argument("--mixed", action="store_true", help="Texts of 200 to 20,000 words (a quarter each) instead of --words.")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--precisions", type=lambda text: text.split(","), default=None,
-                        help="Comma-separated precisions to compare (default: fp32, bf16 where native, int8).")
+                        help="Comma-separated precisions to compare (default: fp32, bf16 where native, int8:torch, int8:onnxruntime; int8:BACKEND sets $WRITING7_INT8_BACKEND).")
     parser.add_argument("--rounds", type=int, default=1, help="Rounds of alternating runs; the median is reported.")
     parser.add_argument("--target", default="author", choices=("book", "author"), help="score-pairs --target (the pairs' labels are same-author).")
     parser.add_argument("--output", type=Path, help="Also write the report as JSON here.")
@@ -158,10 +168,10 @@ def main() -> None:
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
               "cpu_count": os.cpu_count(), "load_average": os.getloadavg()}
     print(json.dumps(report, indent=2))
-    print(f"\n{'precision':<10}{'pairs/s (command)':>19}{'pairs/s (scoring)':>19}{'x fp32':>8}{'AUC':>8}  cpu")
+    print(f"\n{'precision':<18}{'pairs/s (command)':>19}{'pairs/s (scoring)':>19}{'x fp32':>8}{'AUC':>8}  cpu")
     for precision, row in rows.items():
         ratio = report["ratio_to_fp32"].get(precision, "-")
-        print(f"{precision:<10}{row['pairs_per_s_command']:>19}{row['pairs_per_s_scoring']:>19}{ratio:>8}{str(row['auc_same_author']):>8}  {cpu}")
+        print(f"{precision:<18}{row['pairs_per_s_command']:>19}{row['pairs_per_s_scoring']:>19}{ratio:>8}{str(row['auc_same_author']):>8}  {cpu}")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("WRITING7_QUIET", "1")
+# What Writing7 caches (int8 graphs, attribution's representations) goes to a folder of this run, not the user's cache.
+os.environ.setdefault("WRITING7_CACHE", tempfile.mkdtemp(prefix="writing7-test-cache-"))
 
 from tiny_models import FIXTURE_CORPUS, build_tiny_bert, build_tiny_sentence_transformer  # noqa: E402
 

@@ -50,6 +50,15 @@ TRACKED_PACKAGES = ("writing7", "torch", "transformers", "sentence-transformers"
 MARKER_NAME = ".writing7-artifacts"
 MARKER_FORMAT = "writing7-artifacts"
 MARKER_VERSION = 1
+CACHE_ENV = "WRITING7_CACHE"
+
+
+def cache_dir() -> Path:
+    """Where Writing7 caches what it derives from a model (attribution's text representations, int8 graphs):
+    ``$WRITING7_CACHE``, else ``$XDG_CACHE_HOME/writing7``, else ``~/.cache/writing7``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "writing7"
 logger = logging.getLogger(__name__)
 
 

@@ -33,14 +33,15 @@ def attribute(
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Where candidate profiles are cached (default $WRITING7_CACHE or ~/.cache/writing7)."),
 ) -> None:
     """Rank candidate authors for QUERY.txt with calibrated probabilities, plus the probability that none of them wrote it."""
-    from writing7.inference.attribution import Attributor, default_cache_dir
+    from writing7 import artifacts
+    from writing7.inference.attribution import Attributor
     from writing7.user_text import read_candidate_folder, read_user_document
 
     cfg = _inference_config(config, uncalibrated=False, precision=precision)
     max_bytes = cfg.max_text_bytes
     text = read_user_document(query, max_bytes=max_bytes, what="query text")
     known = read_candidate_folder(candidates, max_bytes=max_bytes)  # every input checked before the (slow) model load
-    attributor = Attributor.load(_matcher(model, cfg, device=device), cache_dir=cache_dir or default_cache_dir())
+    attributor = Attributor.load(_matcher(model, cfg, device=device), cache_dir=cache_dir or artifacts.cache_dir())
     result = attributor.attribute(text, known, top_k=top_k)
     if as_json:
         typer.echo(json.dumps(result, indent=2))

@@ -86,12 +86,12 @@ class ServeOptions:
 
 def start(options: ServeOptions, *, open_browser: bool) -> None:
     """Load everything (failing as one line before listening), then serve; announce the page once listening."""
+    from writing7 import artifacts
     from writing7.artifacts import ArtifactLayout
     from writing7.calibration.bundle import MatcherCalibration
     from writing7.config.index import SearchConfig
     from writing7.config.inference import InferenceConfig
     from writing7.config.serve import ServeConfig
-    from writing7.inference.attribution import default_cache_dir
     from writing7.serve.app import create_app
     from writing7.serve.server import run_server
     from writing7.user_text import require_folder
@@ -108,7 +108,7 @@ def start(options: ServeOptions, *, open_browser: bool) -> None:
         require_folder(options.index, what="search index", fix="run `writing7 index --corpus DIR` first, or pass --index with an index folder")
     application = create_app(model, config=cfg, index_dir=options.index, teacher_dir=options.teacher, api_key=options.api_key,
                              inference=inference, search=SearchConfig.load(config),
-                             device=options.device, candidates_dir=options.candidates, cache_dir=options.cache_dir or default_cache_dir())
+                             device=options.device, candidates_dir=options.candidates, cache_dir=options.cache_dir or artifacts.cache_dir())
     application.state.service.load()  # a damaged model, index or candidates folder fails here, as one line, before anything listens
     address = f"http://{'127.0.0.1' if cfg.host in ('0.0.0.0', '::') else cfg.host}:{cfg.port}/"
 

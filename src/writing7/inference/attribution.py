@@ -31,7 +31,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import pickle
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -47,7 +46,6 @@ logger = logging.getLogger(__name__)
 CALIBRATION_FILE = "attribution.json"
 FORMAT, VERSION = "writing7-attribution", 1
 AGGREGATIONS = ("mean", "max")
-CACHE_ENV = "WRITING7_CACHE"
 
 
 # -- the open-set softmax ---------------------------------------------------------------------------
@@ -131,13 +129,6 @@ class AttributionCalibration:
 # -- candidate representations, cached by content hash ---------------------------------------------
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def default_cache_dir() -> Path:
-    """``$WRITING7_CACHE``, else ``$XDG_CACHE_HOME/writing7``, else ``~/.cache/writing7``."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "writing7"
 
 
 def model_key(matcher: Any) -> str:

@@ -24,7 +24,7 @@ import torch
 from writing7.models.bi_encoder import BiEncoder, encode_token_ids
 from writing7.models.pair_head import PairHead
 from writing7.models.runtime import (
-    LOAD_ERRORS, PrecisionPlan, check_model_files, damaged_model, quantize_linear_layers, resolve_device, resolve_precision,
+    LOAD_ERRORS, PrecisionPlan, check_model_files, damaged_model, int8_encoder, resolve_device, resolve_precision,
 )
 from writing7.models.scoring import ENCODE_BATCH_SIZE, check_pairs, unique_texts
 from writing7.models.style_features import StyleFeaturizer, TextFeatures, pair_feature_tensor
@@ -42,7 +42,7 @@ class MatcherModel:
     """Same-book / same-author logits and embeddings for passages of prose.
 
     ``precision`` (``auto | fp32 | bf16 | int8``, :mod:`writing7.models.runtime`) sets how :meth:`encode` runs the
-    encoder: int8 encodes with a dynamically quantized copy of it (made here when int8
+    encoder: int8 encodes with a dynamically quantized copy of it (:func:`~writing7.models.runtime.int8_encoder`, made here when int8
     is asked for, at the check when ``auto`` chooses it), while :attr:`encoder` stays float32
     (training and :meth:`save` use it). With ``auto`` the first :meth:`encode` call checks the choice against
     float32 on its first :data:`PRECISION_CHECK_SIZE` texts and falls back to float32 when they differ.
@@ -55,7 +55,7 @@ class MatcherModel:
         self.featurizer = featurizer
         self.info = info
         self.precision_plan = PrecisionPlan(precision, self.device)
-        self.quantized_encoder = quantize_linear_layers(self.encoder) if precision == "int8" else None
+        self.quantized_encoder = int8_encoder(self.encoder) if precision == "int8" else None
         self._check_lock = threading.Lock()  # the service encodes from several threads: one check, not one per thread
 
     @property
@@ -143,7 +143,7 @@ class MatcherModel:
             return np.zeros((0, self.encoder.embedding_dim), dtype=np.float32)
         if precision == "int8":
             if self.quantized_encoder is None:
-                self.quantized_encoder = quantize_linear_layers(self.encoder)
+                self.quantized_encoder = int8_encoder(self.encoder)
             return encode_token_ids(self.quantized_encoder, token_ids, batch_size=batch_size, device=self.device, bf16=False).numpy()
         return encode_token_ids(self.encoder, token_ids, batch_size=batch_size, device=self.device, bf16=precision == "bf16").numpy()
 

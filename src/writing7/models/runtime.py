@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -138,6 +139,34 @@ def quantize_linear_layers(module: torch.nn.Module, *, vnni: bool | None = None,
     with warnings.catch_warnings():  # torch 2.10+ announces the move of eager quantization to torchao
         warnings.simplefilter("ignore")
         return quantize_dynamic(float_copy, layers, dtype=torch.qint8, mapping={torch.nn.Linear: FullRangeDynamicLinear})
+
+
+INT8_BACKEND_ENV = "WRITING7_INT8_BACKEND"
+INT8_BACKENDS = ("auto", "onnxruntime", "torch")
+
+
+def int8_backend() -> str:
+    """Where int8 runs: ``$WRITING7_INT8_BACKEND`` (``onnxruntime`` or ``torch``), else ONNX Runtime when installed."""
+    from writing7.models.onnx_int8 import onnx_runtime_available
+
+    backend = os.environ.get(INT8_BACKEND_ENV, "auto") or "auto"
+    if backend not in INT8_BACKENDS:
+        raise ValueError(f"${INT8_BACKEND_ENV} is {backend!r}: use one of {', '.join(INT8_BACKENDS)}")
+    if backend == "onnxruntime" and not onnx_runtime_available():
+        raise ValueError(f"${INT8_BACKEND_ENV}=onnxruntime but ONNX Runtime is not installed: pip install 'writing7[onnx]'")
+    if backend == "auto":
+        return "onnxruntime" if onnx_runtime_available() else "torch"
+    return backend
+
+
+def int8_encoder(encoder: torch.nn.Module, *, vnni: bool | None = None, keep_float: re.Pattern | None = FLOAT32_LAYERS) -> torch.nn.Module:
+    """The encoder for int8 inference, called like ``encoder``: on ONNX Runtime (:mod:`writing7.models.onnx_int8`) or,
+    without it (:func:`int8_backend`), PyTorch's dynamic int8 copy (:func:`quantize_linear_layers`); same quantization."""
+    if int8_backend() == "onnxruntime":
+        from writing7.models.onnx_int8 import OnnxInt8Encoder
+
+        return OnnxInt8Encoder.build(encoder, weight_range=int8_weight_range(vnni), keep_float=keep_float)
+    return quantize_linear_layers(encoder, vnni=vnni, keep_float=keep_float)
 
 
 def _dynamic_linear_base() -> type:
