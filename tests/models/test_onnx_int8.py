@@ -1,4 +1,4 @@
-"""int8 on ONNX Runtime: the graph it builds (quantized where PyTorch's int8 is, float32 where it is not), its cache,
+"""int8 on ONNX Runtime: the graph it builds (fused; quantized where PyTorch's int8 is, float32 where it is not), its cache,
 its embeddings against float32, and which backend ``int8`` picks."""
 
 import numpy as np
@@ -53,9 +53,12 @@ def test_the_graph_keeps_float32_exactly_where_pytorchs_int8_does(model, cache):
     weights = {initializer.name for initializer in graph.initializer}
     float_products = sorted(node.name for node in graph.node if node.op_type == "MatMul" and set(node.input) & weights)
     assert float_products == ["/transformer/encoder/layer.0/output/dense/MatMul", "/transformer/encoder/layer.1/output/dense/MatMul"]
-    quantized = [node for node in graph.node if node.op_type in ("MatMulInteger", "DynamicQuantizeMatMul")]
+    operators = [node.op_type for node in graph.node]
+    layers = len(model.encoder.transformer.model.encoder.layer)
+    assert operators.count("QAttention") == layers  # attention fused (query, key, value: one quantized product) and quantized
+    assert operators.count("EmbedLayerNormalization") == 1 and operators.count("SkipLayerNormalization") == 2 * layers
     linear_layers = sum(type(module) is torch.nn.Linear for module in model.encoder.transformer.model.encoder.modules())
-    assert len(quantized) == linear_layers - len(float_products)
+    assert operators.count("MatMulInteger") + 3 * operators.count("QAttention") == linear_layers - len(float_products)
 
 
 def test_the_graph_is_built_once_per_model_and_setting(model, cache, monkeypatch):

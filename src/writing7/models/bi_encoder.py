@@ -157,6 +157,10 @@ class BiEncoder(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """(batch, tokens) ids and mask -> (batch, embedding_dim) L2-normalised float32 embeddings."""
         hidden = self.transformer.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (batch, tokens, hidden)
+        return self.embed_hidden_states(hidden, attention_mask)
+
+    def embed_hidden_states(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """(batch, tokens, hidden) last hidden states -> mean pooling -> projection -> L2: (batch, embedding_dim) float32."""
         pooled = mean_pool(hidden, attention_mask)  # (batch, hidden)
         for layer in self.projection:
             pooled = layer.activation_function(layer.linear(pooled))  # (batch, out)
