@@ -161,11 +161,22 @@ def int8_backend() -> str:
 
 def int8_encoder(encoder: torch.nn.Module, *, vnni: bool | None = None, keep_float: re.Pattern | None = FLOAT32_LAYERS) -> torch.nn.Module:
     """The encoder for int8 inference, called like ``encoder``: on ONNX Runtime (:mod:`writing7.models.onnx_int8`) or,
-    without it (:func:`int8_backend`), PyTorch's dynamic int8 copy (:func:`quantize_linear_layers`); same quantization."""
-    if int8_backend() == "onnxruntime":
+    without it (:func:`int8_backend`), PyTorch's dynamic int8 copy (:func:`quantize_linear_layers`); same quantization.
+
+    ONNX Runtime is an accelerator: when its graph cannot be built or cached (an unwritable cache folder, a full disk,
+    an architecture the exporter refuses), int8 runs on PyTorch and one warning says why, unless
+    ``$WRITING7_INT8_BACKEND`` asked for ONNX Runtime explicitly.
+    """
+    backend = int8_backend()
+    if backend == "onnxruntime":
         from writing7.models.onnx_int8 import OnnxInt8Encoder
 
-        return OnnxInt8Encoder.build(encoder, weight_range=int8_weight_range(vnni), keep_float=keep_float)
+        try:
+            return OnnxInt8Encoder.build(encoder, weight_range=int8_weight_range(vnni), keep_float=keep_float)
+        except (OSError, RuntimeError, ValueError) as error:
+            if os.environ.get(INT8_BACKEND_ENV) == "onnxruntime":
+                raise
+            logger.warning("int8: ONNX Runtime graph unavailable (%s: %s): int8 runs on PyTorch", type(error).__name__, error)
     return quantize_linear_layers(encoder, vnni=vnni, keep_float=keep_float)
 
 
