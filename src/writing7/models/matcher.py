@@ -67,6 +67,13 @@ class MatcherModel:
     def bf16(self) -> bool:
         return self.precision_plan.bf16
 
+    @property
+    def int8_backend(self) -> str | None:
+        """Where the int8 encoder runs (``onnxruntime`` or ``torch``); None while there is none."""
+        if self.quantized_encoder is None:
+            return None
+        return getattr(self.quantized_encoder, "backend", "torch")
+
     # -- persistence --------------------------------------------------------------------------
     @classmethod
     def load(cls, path: Path | str, device: str | None = None, *, precision: str = "auto") -> MatcherModel:

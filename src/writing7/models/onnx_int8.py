@@ -166,6 +166,8 @@ class OnnxInt8Encoder(nn.Module):
     float32 embeddings; the tokenizer, pooling and float32 projection are the wrapped encoder's (shared, not copied).
     """
 
+    backend = "onnxruntime"
+
     def __init__(self, encoder: nn.Module, session: Any) -> None:
         super().__init__()
         self.session = session

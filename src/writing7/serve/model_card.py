@@ -69,10 +69,8 @@ def model_card(matcher: Any, *, reports_dir: Path | None = None, index: Any = No
 
 def precision_summary(model: Any) -> dict[str, Any] | None:
     """The precision asked for, the one the encoder runs now (int8: on which backend), and ``auto``'s check (None until its first encode)."""
-    from writing7.models.runtime import int8_backend
-
     plan = getattr(model, "precision_plan", None)
     if plan is None:
         return None
-    return {"requested": plan.requested, "running": plan.precision, "int8_backend": int8_backend() if plan.int8 else None,
+    return {"requested": plan.requested, "running": plan.precision, "int8_backend": getattr(model, "int8_backend", None) if plan.int8 else None,
             "check_pending": plan.check_pending, "check_min_cosine": plan.check_cosine}
