@@ -2,7 +2,7 @@
 
 A trained model folder is loaded once per path (``MatcherModel.load(..., precision=...)``; int8's backend through
 ``$WRITING7_INT8_BACKEND``), then each path encodes the same ``--passages`` passages of ``--words`` words from the
-shared corpus in ``--rounds`` alternating rounds (a busy spell then lands on every path). Reported per path: texts/s
+shared corpus (``matcher_setup.passages``) in ``--rounds`` alternating rounds (a busy spell then lands on every path). Reported per path: texts/s
 (median round), the smallest and mean cosine of its embeddings to fp32's, and the seconds its load took (for ONNX
 Runtime, with its graph already cached: the warm-up load builds it). Prints the CPU model and its flags; set
 ``ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2`` to emulate an AVX2-only CPU for
@@ -14,9 +14,7 @@ PyTorch's kernels (ONNX Runtime's own kernels cannot be capped: they still find 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import random
 import resource
 import statistics
 import sys
@@ -27,21 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from matcher_setup import cpu_description  # noqa: E402
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "gutenberg"
-
-
-def passages(count: int, words: int, *, seed: int = 0) -> list[str]:
-    """``count`` passages of ``words`` words from the middle part of the corpus's books, spread over the books."""
-    rng = random.Random(seed)
-    books = sorted(CORPUS.glob("*/*.txt"))
-    texts = []
-    while len(texts) < count:
-        tokens = rng.choice(books).read_text(encoding="utf-8", errors="replace").split()
-        start = rng.randrange(len(tokens) // 5, max(len(tokens) // 5 + 1, 4 * len(tokens) // 5 - words))
-        texts.append(" ".join(tokens[start:start + words]))
-    return texts
+from matcher_setup import cpu_description, passages, report_and_table  # noqa: E402
 
 
 def load(model_dir: Path, path: str) -> tuple[object, float]:
@@ -74,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     paths = ["fp32", *(["bf16"] if native_bf16(torch.device("cpu")) else []), "int8:torch", *(["int8:onnxruntime"] if onnx_runtime_available() else [])]
-    texts = passages(args.passages, args.words)
+    texts = [text for _, text in passages(args.passages, words=args.words)]
     cpu = cpu_description()
     print(f"cpu: {cpu}\n{len(texts)} passages of {args.words} words, batch {args.batch_size}, {args.rounds} round(s), paths {', '.join(paths)}", flush=True)
     load(args.model, paths[-1])  # warm-up: builds what a path caches (the ONNX Runtime graph)
@@ -100,13 +84,9 @@ def main() -> None:
     report = {"cpu": cpu, "passages": len(texts), "words": args.words, "batch_size": args.batch_size, "rounds": args.rounds,
               "paths": rows, "ratio_to_fp32": {path: round(row["texts_per_s"] / fp32, 2) for path, row in rows.items()},
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
-    print(json.dumps(report, indent=2))
-    print(f"\n{'path':<18}{'texts/s':>9}{'x fp32':>8}{'min cos':>9}{'load s':>8}  cpu")
-    for path, row in rows.items():
-        print(f"{path:<18}{row['texts_per_s']:>9}{report['ratio_to_fp32'][path]:>8}{row['min_cosine_to_fp32']:>9}{row['load_seconds']:>8}  {cpu}")
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(report, indent=2) + "\n")
+    report_and_table(report, f"{'path':<18}{'texts/s':>9}{'x fp32':>8}{'min cos':>9}{'load s':>8}  cpu", [
+        f"{path:<18}{row['texts_per_s']:>9}{report['ratio_to_fp32'][path]:>8}{row['min_cosine_to_fp32']:>9}{row['load_seconds']:>8}  {cpu}"
+        for path, row in rows.items()], args.output)
 
 
 if __name__ == "__main__":

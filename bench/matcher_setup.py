@@ -8,6 +8,7 @@ benchmarks serve with ``--uncalibrated``. The report says which one ran.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -81,6 +82,17 @@ def passages(count: int, *, words: int, seed: int = 0) -> list[tuple[str, str]]:
     if len(found) < count:
         raise SystemExit(f"only {len(found)} passages of {words} words in {corpus}; ask for fewer")
     return found[:count]
+
+
+def report_and_table(report: dict, header: str, lines: list[str], output: Path | None) -> None:
+    """Print ``report`` as JSON, then ``header`` and ``lines`` (the side-by-side table); also write the JSON to ``output``."""
+    print(json.dumps(report, indent=2))
+    print(f"\n{header}")
+    for line in lines:
+        print(line)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(report, indent=2) + "\n")
 
 
 def cpu_description() -> str:

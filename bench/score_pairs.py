@@ -39,7 +39,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from matcher_setup import choose_model, cpu_description, passages  # noqa: E402
+from matcher_setup import choose_model, cpu_description, passages, report_and_table  # noqa: E402
 
 MIXED_WORDS = (200, 1000, 5000, 20000)
 
@@ -167,14 +167,9 @@ def main() -> None:
               "precisions": rows, "ratio_to_fp32": {p: round(row["pairs_per_s_command"] / fp32, 2) for p, row in rows.items()} if fp32 else {},
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
               "cpu_count": os.cpu_count(), "load_average": os.getloadavg()}
-    print(json.dumps(report, indent=2))
-    print(f"\n{'precision':<18}{'pairs/s (command)':>19}{'pairs/s (scoring)':>19}{'x fp32':>8}{'AUC':>8}  cpu")
-    for precision, row in rows.items():
-        ratio = report["ratio_to_fp32"].get(precision, "-")
-        print(f"{precision:<18}{row['pairs_per_s_command']:>19}{row['pairs_per_s_scoring']:>19}{ratio:>8}{str(row['auc_same_author']):>8}  {cpu}")
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(report, indent=2) + "\n")
+    report_and_table(report, f"{'precision':<18}{'pairs/s (command)':>19}{'pairs/s (scoring)':>19}{'x fp32':>8}{'AUC':>8}  cpu", [
+        f"{precision:<18}{row['pairs_per_s_command']:>19}{row['pairs_per_s_scoring']:>19}{report['ratio_to_fp32'].get(precision, '-'):>8}"
+        f"{str(row['auc_same_author']):>8}  {cpu}" for precision, row in rows.items()], args.output)
 
 
 if __name__ == "__main__":
