@@ -103,6 +103,8 @@ def test_int8_runs_on_onnx_runtime_when_installed_else_on_pytorch(calibrated_mat
     monkeypatch.setenv(runtime.INT8_BACKEND_ENV, "tensorrt")
     with pytest.raises(ValueError, match="WRITING7_INT8_BACKEND is 'tensorrt': use one of auto, onnxruntime, torch"):
         runtime.int8_backend()
+    with pytest.raises(ValueError, match=r"^\$WRITING7_INT8_BACKEND is 'tensorrt'"):  # the setting named, not a "damaged" folder
+        MatcherModel.load(calibrated_matcher_dir, device="cpu", precision="int8")
 
 
 def test_a_graph_that_cannot_be_cached_leaves_int8_on_pytorch_with_one_warning(model, calibrated_matcher_dir, tmp_path, monkeypatch, caplog):

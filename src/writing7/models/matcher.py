@@ -24,7 +24,7 @@ import torch
 from writing7.models.bi_encoder import BiEncoder, encode_token_ids
 from writing7.models.pair_head import PairHead
 from writing7.models.runtime import (
-    LOAD_ERRORS, PrecisionPlan, check_model_files, damaged_model, int8_encoder, resolve_device, resolve_precision,
+    LOAD_ERRORS, PrecisionPlan, check_model_files, damaged_model, int8_backend, int8_encoder, resolve_device, resolve_precision,
 )
 from writing7.models.scoring import ENCODE_BATCH_SIZE, check_pairs, unique_texts
 from writing7.models.style_features import StyleFeaturizer, TextFeatures, pair_feature_tensor
@@ -90,7 +90,8 @@ class MatcherModel:
         if not info_path.is_file():
             raise FileNotFoundError(f"{info_path} not found: {path} is not a Writing7 model folder; run `writing7 train` first")
         resolved = resolve_device(device)
-        resolve_precision(precision, resolved)  # a bad setting fails before any file is read
+        if resolve_precision(precision, resolved) == "int8":  # a bad setting fails before any file is read
+            int8_backend()  # and so does a bad $WRITING7_INT8_BACKEND (not "the folder is damaged")
         check_model_files(path, skip=(MANIFEST_NAME, *MODEL_SIDECAR_FILES))  # calibration files are not the model's
         try:
             return cls._load_files(path, resolved, precision)
