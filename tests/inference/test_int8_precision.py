@@ -46,6 +46,25 @@ def test_auto_is_native_bf16_else_int8_on_a_cpu(requested, bf16_native, expected
     assert resolve_precision(requested, CPU, bf16_native=bf16_native) == expected
 
 
+@pytest.mark.parametrize(("value", "native"), [("0", False), ("1", True)])
+def test_the_environment_overrides_the_cpu_bf16_probe_for_every_auto_choice(monkeypatch, value, native):
+    monkeypatch.setenv(runtime.CPU_NATIVE_BF16_ENV, value)
+    assert runtime.native_bf16(CPU) is native
+    assert resolve_precision("auto", CPU) == ("bf16" if native else "int8")
+    assert runtime.use_bf16("auto", CPU) is native  # training's autocast follows it too
+
+
+def test_a_bad_cpu_bf16_override_is_one_line_naming_the_setting(monkeypatch, calibrated_matcher_dir, tmp_path):
+    monkeypatch.setenv(runtime.CPU_NATIVE_BF16_ENV, "no")
+    with pytest.raises(ValueError, match=r"\$WRITING7_CPU_NATIVE_BF16 is 'no': use 0 .* or 1, or unset it"):
+        runtime.native_bf16(CPU)
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"id": "a", "pair": ["one text here", "another one"]}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["score-pairs", str(pairs), "--output", str(tmp_path / "out.jsonl"), "--model", str(calibrated_matcher_dir)])
+    assert result.exit_code != 0
+    assert "WRITING7_CPU_NATIVE_BF16" in result.output and "Traceback" not in result.output
+
+
 def test_auto_never_picks_int8_off_the_cpu_and_int8_is_refused_there():
     assert resolve_precision("auto", torch.device("cuda"), bf16_native=False) == "fp32"
     with pytest.raises(ValueError, match="int8 runs on the CPU only .* use --device cpu"):

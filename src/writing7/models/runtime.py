@@ -58,13 +58,25 @@ def resolve_device(device: str | None = None) -> torch.device:
     return resolved
 
 
+# "0" makes a CPU with native bf16 act as one without (and "1" the reverse), for every choice ``auto`` makes (training's
+# autocast, inference's bf16-or-int8): with the kernel libraries capped to AVX2 (``ONEDNN_MAX_CPU_ISA=AVX2``,
+# ``MKL_ENABLE_INSTRUCTIONS=AVX2``, ``ATEN_CPU_CAPABILITY=avx2``), this is how a run on an AVX2-only machine is
+# emulated on a newer one; the probe alone cannot be capped.
+CPU_NATIVE_BF16_ENV = "WRITING7_CPU_NATIVE_BF16"
+
+
 def native_bf16(device: torch.device) -> bool:
-    """Whether ``device`` runs bf16 matrix products natively (not emulated)."""
+    """Whether ``device`` runs bf16 matrix products natively (not emulated); ``$WRITING7_CPU_NATIVE_BF16`` overrides the CPU probe."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-    return False
+    if device.type != "cpu":
+        return False
+    override = os.environ.get(CPU_NATIVE_BF16_ENV, "")
+    if override not in ("", "0", "1"):
+        raise ValueError(f"${CPU_NATIVE_BF16_ENV} is {override!r}: use 0 (act as a CPU without native bf16) or 1, or unset it")
+    if override:
+        return override == "1"
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
 def use_bf16(precision: str, device: torch.device) -> bool:
