@@ -4,10 +4,11 @@ import json
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from tiny_models import FIXTURE_CORPUS
 from writing7.calibration.fused import FusedLogisticCalibrator
-from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, compression_sample, names_of
+from writing7.models.text_profile import IMPOSTOR_FEATURES, IMPOSTORS, PAIR_FEATURE_NAMES, TextProfiler, compression_sample, names_of
 from writing7.prepare.length_pairs import excerpts, length_pairs, nearest_other_author_books
 from writing7.text.chunks import spread_sample
 
@@ -66,25 +67,46 @@ def test_profile_similarities_are_symmetric_and_maximal_for_a_text_with_itself(p
     assert named["log_words"] == pytest.approx(np.log(len(texts[0].split())))
 
 
-def test_impostor_delta_is_the_cosine_delta_normalised_against_the_training_impostors(profiler):
+def test_impostor_features_are_similarities_normalised_against_the_training_impostors(profiler):
     texts = list(book_texts().values())[:4]
     profiles = profiler.profile(texts)
     first, second = np.array([0, 1, 2]), np.array([1, 3, 0])
     named = dict(zip(PAIR_FEATURE_NAMES, profiler.pair_features(profiles, first, second).T))
     impostors = profiler.impostor_mfw_
-    assert 2 <= len(impostors) <= 400 and impostors.shape[1] == profiles.mfw.shape[1]
+    assert 2 <= len(impostors) <= IMPOSTORS and impostors.shape[1] == profiles.mfw.shape[1]
 
     def cosine(a, b):
         return a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
+
+    def normalised(similarity, to_a, to_b):
+        return ((similarity - to_a.mean()) / to_a.std() + (similarity - to_b.mean()) / to_b.std()) / 2
 
     for size in (300, 1000):
         for pair, (a, b) in enumerate(zip(first, second)):
             x, y = profiles.mfw[a, :size], profiles.mfw[b, :size]
             to_a = np.array([cosine(x, impostor[:size]) for impostor in impostors])
             to_b = np.array([cosine(y, impostor[:size]) for impostor in impostors])
-            expected = ((cosine(x, y) - to_a.mean()) / to_a.std() + (cosine(x, y) - to_b.mean()) / to_b.std()) / 2
             assert named[f"cosine_delta_{size}"][pair] == pytest.approx(cosine(x, y), abs=1e-5)
-            assert named[f"impostor_delta_{size}"][pair] == pytest.approx(expected, abs=1e-4)
+            assert named[f"impostor_delta_{size}"][pair] == pytest.approx(normalised(cosine(x, y), to_a, to_b), abs=1e-4)
+    spaces = {"char4": "char4_cosine", "char_wb": "char_wb_cosine", "words": "word_cosine",
+              "function_words": "function_word_cosine", "punctuation": "punctuation_cosine"}
+    for space, raw in spaces.items():
+        rows, impostor_rows = getattr(profiles, space), profiler.impostor_spaces_[space]
+        dense = (lambda matrix: matrix.toarray()) if sp.issparse(rows) else np.asarray
+        rows, impostor_rows = dense(rows).astype(np.float64), dense(impostor_rows).astype(np.float64)
+        assert len(impostor_rows) == len(impostors)  # one impostor set for every space
+        for pair, (a, b) in enumerate(zip(first, second)):
+            to_a = np.array([cosine(rows[a], impostor) for impostor in impostor_rows])
+            to_b = np.array([cosine(rows[b], impostor) for impostor in impostor_rows])
+            assert named[raw][pair] == pytest.approx(cosine(rows[a], rows[b]), abs=1e-5)
+            assert named[f"impostor_{space}"][pair] == pytest.approx(normalised(cosine(rows[a], rows[b]), to_a, to_b), abs=1e-4), space
+
+
+def test_a_texts_impostor_statistics_do_not_depend_on_the_texts_profiled_with_it(profiler):
+    texts = list(book_texts().values())[:5]
+    together, alone = profiler.profile(texts), profiler.profile(texts[2:3])
+    np.testing.assert_array_equal(together.impostor_mean[2:3], alone.impostor_mean)
+    np.testing.assert_array_equal(together.impostor_spread[2:3], alone.impostor_spread)
 
 
 def test_names_are_capitalised_words_used_mid_sentence():
@@ -164,8 +186,8 @@ def test_spread_samples_bound_the_size_and_reach_the_end():
 
 
 @pytest.mark.parametrize(("task", "band", "ignored", "read"), [
-    ("author", "passage", ("shared_names", "impostor_delta_300", "impostor_delta_1000"), "cosine_delta_300"),
-    ("author", "chapter", ("shared_names",), "impostor_delta_300"),
+    ("author", "passage", ("shared_names", *IMPOSTOR_FEATURES), "cosine_delta_300"),
+    ("author", "chapter", ("shared_names",), "impostor_char4"),
     ("book", "passage", (), "shared_names"),
 ])
 def test_each_head_reads_only_its_features_and_says_so(profiler, tmp_path, task, band, ignored, read):

@@ -38,7 +38,7 @@ from writing7.calibration.fused import FusedLogisticCalibrator
 from writing7.calibration.threshold import ThresholdCalibrator
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
 from writing7.models.scoring import ENCODE_BATCH_SIZE, check_pairs, unique_texts
-from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, TextProfiles
+from writing7.models.text_profile import IMPOSTOR_FEATURES, PAIR_FEATURE_NAMES, TextProfiler, TextProfiles
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,10 @@ EXCLUDED_FEATURES = {
     ("author", "*"): ("shared_names",),
     # A 200-word text's MFW z-scores are noisy, and attribution sets it against whole books: a (short, long) pair whose
     # impostor z-scores sit on another scale than the (short, short) pairs the passage head is fitted on. Read there,
-    # they cost attribution's closed accuracy@1 at 200 words 0.667 -> 0.553 (validation NLL 0.886 -> 1.036) for +0.003
-    # of same-author AUC (grouped CV); from 1,000 words up they help both.
-    ("author", "passage"): ("impostor_delta_300", "impostor_delta_1000"),
+    # the impostor Deltas cost attribution's closed accuracy@1 at 200 words 0.667 -> 0.553 (validation NLL 0.886 ->
+    # 1.036) for +0.003 of same-author AUC (grouped CV); from 1,000 words up they help both. The other impostor-normalised
+    # similarities share the scale problem (a whole book's similarities to the impostors are higher and tighter).
+    ("author", "passage"): IMPOSTOR_FEATURES,
 }
 # (name, shortest word count of the shorter text): a pair belongs to the last band whose minimum it reaches.
 LENGTH_BANDS = (("passage", 0), ("excerpt", 500), ("chapter", 2_500), ("book", 12_000))

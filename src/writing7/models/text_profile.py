@@ -23,6 +23,12 @@ Pair features (:data:`PAIR_FEATURE_NAMES`), each symmetric in the two texts:
   other than to other authors' texts", which corrects for how typical a text's own word profile is.
   Worth about +0.01 of author AUC at 5,000 words and on book halves in grouped cross-validation on
   validation authors (docs/architecture.md, section 13);
+- ``impostor_char4``, ``impostor_char_wb``, ``impostor_words``, ``impostor_function_words``,
+  ``impostor_punctuation``: the same normalisation of the char 4-gram, char 2-5-gram, word 1-2-gram,
+  function-word and punctuation cosines (:data:`IMPOSTOR_SPACES`). A raw n-gram cosine mixes "these two
+  texts are alike" with "this text is like every text" (common vocabulary, a plain style); the
+  normalised one keeps the first. In the same cross-validation, the five lifted book AUC at 200 and
+  1,000 words by +0.008 and +0.009 and author AUC at 5,000 words by +0.012 (docs/architecture.md, section 13);
 - ``function_word_cosine`` / ``punctuation_cosine``: cosines of the z-scored function-word and
   punctuation-mark rates;
 - ``compression_distance``: normalised compression distance
@@ -69,9 +75,14 @@ from writing7.models.function_words import FUNCTION_WORDS
 from writing7.models.style_features import WORD_PATTERN, _inverse_document_frequency, _mean_and_scale, _weighted_tfidf
 from writing7.text.chunks import spread_sample
 
+# The similarities normalised against the impostors: the cosine Delta at each MFW size, then these profile spaces.
+IMPOSTOR_SPACES = ("char4", "char_wb", "words", "function_words", "punctuation")
+DENSE_SPACES = ("function_words", "punctuation")  # z-scored rates (their cosine needs unit rows); the rest are unit tf-idf rows
+IMPOSTOR_FEATURES = ("impostor_delta_300", "impostor_delta_1000", "impostor_char4", "impostor_char_wb", "impostor_words",
+                     "impostor_function_words", "impostor_punctuation")
 PAIR_FEATURE_NAMES = (
     "char4_cosine", "char_wb_cosine", "word_cosine", "cosine_delta_300", "cosine_delta_1000", "burrows_delta_300",
-    "impostor_delta_300", "impostor_delta_1000",
+    *IMPOSTOR_FEATURES,
     "function_word_cosine", "punctuation_cosine", "compression_distance", "rare_word_overlap", "shared_unknown_words",
     "shared_names", "log_words",
 )
@@ -80,9 +91,11 @@ COMPRESSION_CHARS = 12_000  # zlib's window is 32 KiB: C(xy) only sees repeats a
 HASHING_FEATURES = 1 << 20
 MAX_NGRAM_CHARACTERS = 200_000  # about 35,000 words: n-gram profiles of a longer text come from evenly spread slices of it
 MFW_SIZES = (300, 1000)
-IMPOSTORS = 400  # training excerpts kept as impostors (evenly spread over the fitting texts, so over the books)
+# Training excerpts kept as impostors (evenly spread over the fitting texts, so over the books). The model folder keeps
+# their n-gram rows (about 15,000 non-zeros each): 200 of them weigh ~25 MB; 400 gave the same validation AUC.
+IMPOSTORS = 200
 FORMAT = "writing7-text-profile"
-VERSION = 3
+VERSION = 4
 _FUNCTION_WORD_SET = frozenset(FUNCTION_WORDS)
 # A capitalised word of 3+ letters that does not open a sentence, a line, a quotation or a bracket: not after
 # ". ", "! ", "? ", a quote, "(" or a line start. In English prose that is a proper noun (or a title such as "Mrs").
@@ -108,8 +121,8 @@ class TextProfiles:
     char_wb: sp.csr_matrix  # (n, H)
     words: sp.csr_matrix  # (n, H)
     mfw: np.ndarray  # (n, max(MFW_SIZES)) z-scored relative frequencies
-    impostor_mean: np.ndarray  # (n, len(MFW_SIZES)) mean cosine Delta to the impostors, per MFW size
-    impostor_spread: np.ndarray  # (n, len(MFW_SIZES)) its standard deviation
+    impostor_mean: np.ndarray  # (n, len(IMPOSTOR_FEATURES)) mean similarity to the impostors, per MFW size, then per space
+    impostor_spread: np.ndarray  # (n, len(IMPOSTOR_FEATURES)) its standard deviation
     function_words: np.ndarray  # (n, F) z-scored rates
     punctuation: np.ndarray  # (n, P) z-scored rates per word
     word_sets: list[frozenset[str]]  # lower-cased word types of each text
@@ -192,11 +205,12 @@ class TextProfiler:
         self._build_indexes()
         mfw_rates = np.stack([_rates(words, self._mfw_index, len(self.most_frequent_words_)) for words in lowered])
         self.mfw_mean_, self.mfw_scale_ = _mean_and_scale(mfw_rates)
-        chosen = np.unique(np.linspace(0, len(texts) - 1, min(IMPOSTORS, len(texts))).astype(int))
-        self.impostor_mfw_ = self._zscore(list(mfw_rates[chosen]), self.mfw_mean_, self.mfw_scale_, mfw_rates.shape[1])  # (impostors, MFW)
         self.function_mean_, self.function_scale_ = _mean_and_scale(np.stack([_rates(words, self._function_index, len(FUNCTION_WORDS)) for words in lowered]))
         self.punctuation_mean_, self.punctuation_scale_ = _mean_and_scale(
             np.stack([_punctuation_rates(text, len(words)) for text, words in zip(texts, lowered)]))
+        chosen = np.unique(np.linspace(0, len(texts) - 1, min(IMPOSTORS, len(texts))).astype(int))
+        self.impostor_mfw_ = self._zscore(list(mfw_rates[chosen]), self.mfw_mean_, self.mfw_scale_, mfw_rates.shape[1])  # (impostors, MFW)
+        self.impostor_spaces_ = self._space_rows([texts[index] for index in chosen])  # {space: (impostors, width)}
         return self
 
     @property
@@ -224,20 +238,34 @@ class TextProfiler:
         samples = [compression_sample(text) for text in texts]
         size = len(self.most_frequent_words_)
         mfw = self._zscore([_rates(words, self._mfw_index, size) for words in lowered], self.mfw_mean_, self.mfw_scale_, size)
-        impostor_mean, impostor_spread = self._impostor_statistics(mfw)
+        spaces = {**vectors, **self._rate_rows(tokens, lowered, texts)}
+        impostor_mean, impostor_spread = self._impostor_statistics(mfw, spaces)
         return TextProfiles(
             char4=vectors["char4"], char_wb=vectors["char_wb"], words=vectors["words"],
             mfw=mfw, impostor_mean=impostor_mean, impostor_spread=impostor_spread,
-            function_words=self._zscore([_rates(words, self._function_index, len(FUNCTION_WORDS)) for words in lowered],
-                                        self.function_mean_, self.function_scale_, len(FUNCTION_WORDS)),
-            punctuation=self._zscore([_punctuation_rates(text, len(words)) for text, words in zip(texts, tokens)],
-                                     self.punctuation_mean_, self.punctuation_scale_, len(PUNCTUATION_MARKS)),
+            function_words=spaces["function_words"], punctuation=spaces["punctuation"],
             word_sets=[frozenset(words) for words in lowered],
             unknown_words=[frozenset(word for word in words if word[0].isupper() and word.lower() not in self._vocabulary) for words in tokens],
             names=[names_of(text) for text in texts],
             samples=samples, compressed=np.array([_compressed_size(sample) for sample in samples], dtype=np.float64),
             word_counts=word_counts,
         )
+
+    def _space_rows(self, texts: list[str]) -> dict[str, sp.csr_matrix | np.ndarray]:
+        """``{space: rows}`` of :data:`IMPOSTOR_SPACES` for ``texts``: what the impostors keep."""
+        tokens = [words_of(text) for text in texts]
+        lowered = [[word.lower() for word in words] for words in tokens]
+        vectors = self._vectors([spread_sample(text, MAX_NGRAM_CHARACTERS) for text in texts])
+        return {**vectors, **self._rate_rows(tokens, lowered, texts)}
+
+    def _rate_rows(self, tokens: list[list[str]], lowered: list[list[str]], texts: list[str]) -> dict[str, np.ndarray]:
+        """The z-scored function-word and punctuation rates of each text: ``{"function_words": (n, F), "punctuation": (n, P)}``."""
+        return {
+            "function_words": self._zscore([_rates(words, self._function_index, len(FUNCTION_WORDS)) for words in lowered],
+                                           self.function_mean_, self.function_scale_, len(FUNCTION_WORDS)),
+            "punctuation": self._zscore([_punctuation_rates(text, len(words)) for text, words in zip(texts, tokens)],
+                                        self.punctuation_mean_, self.punctuation_scale_, len(PUNCTUATION_MARKS)),
+        }
 
     def _vectors(self, texts: list[str], group: int = 16) -> dict[str, sp.csr_matrix]:
         """The hashed TF-IDF rows of ``texts``, ``group`` texts at a time (bounded memory for long texts)."""
@@ -248,16 +276,24 @@ class TextProfiler:
                 rows[name].append(_weighted_tfidf(vectorizer.transform(block), self.idf_[name]))
         return {name: sp.vstack(parts).tocsr() for name, parts in rows.items()}
 
-    def _impostor_statistics(self, mfw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation of each text's cosine Delta to the impostors, per MFW size: two (n, sizes) arrays."""
-        means, spreads = np.zeros((len(mfw), len(MFW_SIZES))), np.ones((len(mfw), len(MFW_SIZES)))
-        for column, size in enumerate(MFW_SIZES):
-            impostors = _unit_rows(self.impostor_mfw_[:, :size].astype(np.float64))  # (impostors, size)
-            for row, text in enumerate(_unit_rows(mfw[:, :size].astype(np.float64))):
-                # one text at a time: a text's statistics must not depend on the texts profiled with it (a batched
-                # matrix product rounds differently by batch, and the served API must equal the Python one exactly)
-                similarities = impostors @ text  # (impostors,)
-                means[row, column], spreads[row, column] = similarities.mean(), max(similarities.std(), 1e-6)
+    def _impostor_statistics(self, mfw: np.ndarray, spaces: dict[str, sp.csr_matrix | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of each text's similarity to the impostors, in the order of :data:`IMPOSTOR_FEATURES`
+        (cosine Delta per MFW size, then the cosine in each of :data:`IMPOSTOR_SPACES`): two (n, len(IMPOSTOR_FEATURES)) arrays."""
+        columns = [(_unit_rows(mfw[:, :size].astype(np.float64)), _unit_rows(self.impostor_mfw_[:, :size].astype(np.float64)))
+                   for size in MFW_SIZES]
+        columns += [(_unit_rows(spaces[name].astype(np.float64)), _unit_rows(self.impostor_spaces_[name].astype(np.float64)))
+                    if name in DENSE_SPACES else (spaces[name], self.impostor_spaces_[name]) for name in IMPOSTOR_SPACES]
+        means, spreads = np.zeros((len(mfw), len(columns))), np.ones((len(mfw), len(columns)))
+        for column, (rows, impostors) in enumerate(columns):
+            if not rows.shape[0]:
+                continue
+            if sp.issparse(rows):  # scipy computes each row of a sparse product from that row alone: batch-independent
+                similarities = (rows @ impostors.T).toarray()  # (n, impostors)
+            else:
+                # one text at a time: a text's statistics must not depend on the texts profiled with it (a batched dense
+                # product rounds differently by batch, and the served API must equal the Python one exactly)
+                similarities = np.stack([impostors @ row for row in rows])  # (n, impostors)
+            means[:, column], spreads[:, column] = similarities.mean(axis=1), np.maximum(similarities.std(axis=1), 1e-6)
         return means, spreads
 
     @staticmethod
@@ -274,15 +310,16 @@ class TextProfiler:
         mfw_a, mfw_b = profiles.mfw[first], profiles.mfw[second]  # (p, 1000)
         delta_300 = np.mean(np.abs(mfw_a[:, :300] - mfw_b[:, :300]), axis=1)
         cosine_deltas = [_cosine(mfw_a[:, :size], mfw_b[:, :size]) for size in MFW_SIZES]
-        impostor_deltas = [
-            ((cosine - profiles.impostor_mean[first, k]) / profiles.impostor_spread[first, k]
-             + (cosine - profiles.impostor_mean[second, k]) / profiles.impostor_spread[second, k]) / 2
-            for k, cosine in enumerate(cosine_deltas)
+        function_words = _cosine(profiles.function_words[first], profiles.function_words[second])
+        punctuation = _cosine(profiles.punctuation[first], profiles.punctuation[second])
+        normalised = [
+            ((similarity - profiles.impostor_mean[first, k]) / profiles.impostor_spread[first, k]
+             + (similarity - profiles.impostor_mean[second, k]) / profiles.impostor_spread[second, k]) / 2
+            for k, similarity in enumerate([*cosine_deltas, columns["char4"], columns["char_wb"], columns["words"], function_words, punctuation])
         ]
         features = [
-            columns["char4"], columns["char_wb"], columns["words"], *cosine_deltas, delta_300, *impostor_deltas,
-            _cosine(profiles.function_words[first], profiles.function_words[second]),
-            _cosine(profiles.punctuation[first], profiles.punctuation[second]),
+            columns["char4"], columns["char_wb"], columns["words"], *cosine_deltas, delta_300, *normalised,
+            function_words, punctuation,
             np.array([self._compression_distance(profiles, a, b) for a, b in zip(first, second)]),
             np.array([self._rare_word_overlap(profiles.word_sets[a], profiles.word_sets[b]) for a, b in zip(first, second)]),
             np.array([np.log1p(len(profiles.unknown_words[a] & profiles.unknown_words[b])) for a, b in zip(first, second)]),
@@ -314,13 +351,19 @@ class TextProfiler:
 
     # -- persistence ------------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
-        """``directory/text_profile.json``, one ``idf_<space>.npy`` per hashed space and ``impostor_mfw.npy``."""
+        """``directory/text_profile.json``, one ``idf_<space>.npy`` per hashed space, ``impostor_mfw.npy`` and the impostors'
+        rows of each :data:`IMPOSTOR_SPACES` space (``impostor_<space>.npz`` sparse, ``.npy`` dense)."""
         self._check_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         for name, idf in self.idf_.items():
             np.save(directory / f"idf_{name}.npy", idf)
         np.save(directory / "impostor_mfw.npy", self.impostor_mfw_)
+        for name, rows in self.impostor_spaces_.items():
+            if sp.issparse(rows):
+                sp.save_npz(directory / f"impostor_{name}.npz", rows.tocsr(), compressed=True)
+            else:
+                np.save(directory / f"impostor_{name}.npy", rows)
         state = {
             "format": FORMAT, "version": VERSION, "pair_feature_names": list(PAIR_FEATURE_NAMES),
             "most_frequent_words": self.most_frequent_words_, "word_idf": self.word_idf_, "unseen_idf": self.unseen_idf_,
@@ -341,6 +384,8 @@ class TextProfiler:
         profiler = cls()
         profiler.idf_ = {name: np.load(directory / f"idf_{name}.npy") for name in VECTORIZERS}
         profiler.impostor_mfw_ = np.load(directory / "impostor_mfw.npy")
+        profiler.impostor_spaces_ = {name: np.load(directory / f"impostor_{name}.npy") if name in DENSE_SPACES
+                                     else sp.load_npz(directory / f"impostor_{name}.npz").tocsr() for name in IMPOSTOR_SPACES}
         profiler.most_frequent_words_ = list(state["most_frequent_words"])
         profiler.word_idf_ = dict(state["word_idf"])
         profiler.vocabulary_ = sorted(profiler.word_idf_)
