@@ -210,7 +210,8 @@ class TextProfiler:
             np.stack([_punctuation_rates(text, len(words)) for text, words in zip(texts, lowered)]))
         chosen = np.unique(np.linspace(0, len(texts) - 1, min(IMPOSTORS, len(texts))).astype(int))
         self.impostor_mfw_ = self._zscore(list(mfw_rates[chosen]), self.mfw_mean_, self.mfw_scale_, mfw_rates.shape[1])  # (impostors, MFW)
-        self.impostor_spaces_ = self._space_rows([texts[index] for index in chosen])  # {space: (impostors, width)}
+        self.impostor_spaces_ = self._space_rows([texts[index] for index in chosen], [lowered[index] for index in chosen])
+        self._prepare_impostors()
         return self
 
     @property
@@ -221,6 +222,14 @@ class TextProfiler:
     def _build_indexes(self) -> None:
         self._mfw_index = {word: position for position, word in enumerate(self.most_frequent_words_)}
         self._vocabulary = frozenset(self.vocabulary_)
+
+    def _prepare_impostors(self) -> None:
+        """The impostors as every profile's products need them, in the order of :data:`IMPOSTOR_FEATURES`, made once: unit
+        rows of each MFW size and dense space ((impostors, width)), the n-gram spaces' rows as columns ((width, impostors)
+        CSR; transposing them in every product cost 68 of the 75 ms of profiling one 200-word text)."""
+        self._impostor_matrices = [_unit_rows(self.impostor_mfw_[:, :size].astype(np.float64)) for size in MFW_SIZES]
+        self._impostor_matrices += [_unit_rows(self.impostor_spaces_[name].astype(np.float64)) if name in DENSE_SPACES
+                                    else self.impostor_spaces_[name].T.tocsr() for name in IMPOSTOR_SPACES]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "idf_"):
@@ -234,14 +243,13 @@ class TextProfiler:
         word_counts = np.array([len(text.split()) for text in texts], dtype=np.float64)  # words as a reader counts them
         tokens = [words_of(text) for text in texts]  # word-level features read every word (cheap)
         lowered = [[word.lower() for word in words] for words in tokens]
-        vectors = self._vectors([spread_sample(text, MAX_NGRAM_CHARACTERS) for text in texts])
+        spaces = self._space_rows(texts, lowered)
         samples = [compression_sample(text) for text in texts]
         size = len(self.most_frequent_words_)
         mfw = self._zscore([_rates(words, self._mfw_index, size) for words in lowered], self.mfw_mean_, self.mfw_scale_, size)
-        spaces = {**vectors, **self._rate_rows(tokens, lowered, texts)}
         impostor_mean, impostor_spread = self._impostor_statistics(mfw, spaces)
         return TextProfiles(
-            char4=vectors["char4"], char_wb=vectors["char_wb"], words=vectors["words"],
+            char4=spaces["char4"], char_wb=spaces["char_wb"], words=spaces["words"],
             mfw=mfw, impostor_mean=impostor_mean, impostor_spread=impostor_spread,
             function_words=spaces["function_words"], punctuation=spaces["punctuation"],
             word_sets=[frozenset(words) for words in lowered],
@@ -251,19 +259,14 @@ class TextProfiler:
             word_counts=word_counts,
         )
 
-    def _space_rows(self, texts: list[str]) -> dict[str, sp.csr_matrix | np.ndarray]:
-        """``{space: rows}`` of :data:`IMPOSTOR_SPACES` for ``texts``: what the impostors keep."""
-        tokens = [words_of(text) for text in texts]
-        lowered = [[word.lower() for word in words] for words in tokens]
-        vectors = self._vectors([spread_sample(text, MAX_NGRAM_CHARACTERS) for text in texts])
-        return {**vectors, **self._rate_rows(tokens, lowered, texts)}
-
-    def _rate_rows(self, tokens: list[list[str]], lowered: list[list[str]], texts: list[str]) -> dict[str, np.ndarray]:
-        """The z-scored function-word and punctuation rates of each text: ``{"function_words": (n, F), "punctuation": (n, P)}``."""
+    def _space_rows(self, texts: list[str], lowered: list[list[str]]) -> dict[str, sp.csr_matrix | np.ndarray]:
+        """``{space: rows}`` of :data:`IMPOSTOR_SPACES` for ``texts`` (``lowered``: their lower-cased words): hashed TF-IDF
+        rows (n, H) and z-scored function-word (n, F) and punctuation (n, P) rates; what a profile and the impostors keep."""
         return {
+            **self._vectors([spread_sample(text, MAX_NGRAM_CHARACTERS) for text in texts]),
             "function_words": self._zscore([_rates(words, self._function_index, len(FUNCTION_WORDS)) for words in lowered],
                                            self.function_mean_, self.function_scale_, len(FUNCTION_WORDS)),
-            "punctuation": self._zscore([_punctuation_rates(text, len(words)) for text, words in zip(texts, tokens)],
+            "punctuation": self._zscore([_punctuation_rates(text, len(words)) for text, words in zip(texts, lowered)],
                                         self.punctuation_mean_, self.punctuation_scale_, len(PUNCTUATION_MARKS)),
         }
 
@@ -279,12 +282,10 @@ class TextProfiler:
     def _impostor_statistics(self, mfw: np.ndarray, spaces: dict[str, sp.csr_matrix | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of each text's similarity to the impostors, in the order of :data:`IMPOSTOR_FEATURES`
         (cosine Delta per MFW size, then the cosine in each of :data:`IMPOSTOR_SPACES`): two (n, len(IMPOSTOR_FEATURES)) arrays."""
-        columns = [(_unit_rows(mfw[:, :size].astype(np.float64)), _unit_rows(self.impostor_mfw_[:, :size].astype(np.float64)))
-                   for size in MFW_SIZES]
-        columns += [(_unit_rows(spaces[name].astype(np.float64)), _unit_rows(self.impostor_spaces_[name].astype(np.float64)))
-                    if name in DENSE_SPACES else (spaces[name], self._impostor_columns(name)) for name in IMPOSTOR_SPACES]
-        means, spreads = np.zeros((len(mfw), len(columns))), np.ones((len(mfw), len(columns)))
-        for column, (rows, impostors) in enumerate(columns):
+        texts = [_unit_rows(mfw[:, :size].astype(np.float64)) for size in MFW_SIZES]
+        texts += [_unit_rows(spaces[name].astype(np.float64)) if name in DENSE_SPACES else spaces[name] for name in IMPOSTOR_SPACES]
+        means, spreads = np.zeros((len(mfw), len(texts))), np.ones((len(mfw), len(texts)))
+        for column, (rows, impostors) in enumerate(zip(texts, self._impostor_matrices)):
             if not rows.shape[0]:
                 continue
             if sp.issparse(rows):  # scipy computes each row of a sparse product from that row alone: batch-independent
@@ -295,15 +296,6 @@ class TextProfiler:
                 similarities = np.stack([impostors @ row for row in rows])  # (n, impostors)
             means[:, column], spreads[:, column] = similarities.mean(axis=1), np.maximum(similarities.std(axis=1), 1e-6)
         return means, spreads
-
-    def _impostor_columns(self, space: str) -> sp.csr_matrix:
-        """The impostors' rows of a sparse ``space`` as columns, (width, impostors) CSR, made once: transposing them in
-        every product cost 68 of the 75 ms of profiling one 200-word text."""
-        if not hasattr(self, "_transposed"):
-            self._transposed = {}
-        if space not in self._transposed:
-            self._transposed[space] = self.impostor_spaces_[space].T.tocsr()
-        return self._transposed[space]
 
     @staticmethod
     def _zscore(rows: list[np.ndarray], mean: np.ndarray, scale: np.ndarray, width: int) -> np.ndarray:
@@ -403,6 +395,7 @@ class TextProfiler:
         for name in ("mfw_mean", "mfw_scale", "function_mean", "function_scale", "punctuation_mean", "punctuation_scale"):
             setattr(profiler, f"{name}_", np.asarray(state[name], dtype=np.float32))
         profiler._build_indexes()
+        profiler._prepare_impostors()
         return profiler
 
 
