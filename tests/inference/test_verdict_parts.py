@@ -109,6 +109,20 @@ def test_a_texts_impostor_statistics_do_not_depend_on_the_texts_profiled_with_it
     np.testing.assert_array_equal(together.impostor_spread[2:3], alone.impostor_spread)
 
 
+def test_pair_features_are_bit_identical_after_a_pickle_round_trip(profiler):
+    """The attribution cache stores profiles as pickles, which rebuild the word and name sets in another order: sums over
+    them must not depend on it (a plain float sum made one attribution score differ in its last bit)."""
+    import pickle
+
+    texts = list(book_texts().values())[:4]
+    profiles = profiler.profile(texts)
+    first, second = np.array([0, 1, 2]), np.array([1, 3, 0])
+    restored = pickle.loads(pickle.dumps(profiles))
+    restored.word_sets = [frozenset(sorted(words, reverse=True)) for words in restored.word_sets]  # another insertion order
+    restored.names = [frozenset(sorted(names, reverse=True)) for names in restored.names]
+    np.testing.assert_array_equal(profiler.pair_features(restored, first, second), profiler.pair_features(profiles, first, second))
+
+
 def test_names_are_capitalised_words_used_mid_sentence():
     text = ("George met Lucy in London. Then they walked to Bath, where Mrs Fane lived.\n"
             "Nobody saw them. \u201cWhere is Tom?\u201d asked Fane; (Perhaps) the Amberson house--But she left.")

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import zlib
 from collections import Counter
@@ -324,7 +325,7 @@ class TextProfiler:
             np.array([self._compression_distance(profiles, a, b) for a, b in zip(first, second)]),
             np.array([self._rare_word_overlap(profiles.word_sets[a], profiles.word_sets[b]) for a, b in zip(first, second)]),
             np.array([np.log1p(len(profiles.unknown_words[a] & profiles.unknown_words[b])) for a, b in zip(first, second)]),
-            np.array([np.log1p(sum(map(self.name_idf, profiles.names[a] & profiles.names[b]))) for a, b in zip(first, second)]),
+            np.array([np.log1p(math.fsum(map(self.name_idf, profiles.names[a] & profiles.names[b]))) for a, b in zip(first, second)]),
             np.log(np.maximum(np.minimum(profiles.word_counts[first], profiles.word_counts[second]), 1.0)),
         ]
         return np.stack(features, axis=1).astype(np.float64)
@@ -347,8 +348,10 @@ class TextProfiler:
         if not union:
             return 0.0
         weight = self.word_idf_.get
-        shared = sum(weight(word, self.unseen_idf_) for word in first & second)
-        return float(shared / sum(weight(word, self.unseen_idf_) for word in union))
+        # math.fsum: a set's iteration order depends on the hash seed and on how the set was built (a representation read
+        # back from the attribution cache is rebuilt by pickle), and a plain float sum rounds differently in each order
+        shared = math.fsum(weight(word, self.unseen_idf_) for word in first & second)
+        return float(shared / math.fsum(weight(word, self.unseen_idf_) for word in union))
 
     # -- persistence ------------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
