@@ -69,6 +69,21 @@ def test_compare_returns_the_same_numbers_as_score_plus_every_feature(matcher):
     assert compared["passages"][0] > 1 and compared["words"][0] == len(first.split())
 
 
+def test_pairs_scored_together_give_each_pair_its_own_passage_features(matcher, monkeypatch):
+    """The featurizer sends one text's pairs through the pair head together (partners split into groups when the
+    passage pairs exceed a call's budget): every pair must get what it gets scored alone."""
+    import writing7.inference.verdict as verdict_module
+
+    texts = [" ".join(book_text(path).split()[:1500]) for path in (TYPHOON, *OTHER_BOOKS)]
+    represented = matcher.represent(texts)
+    first, second = np.array([0, 1, 0, 2, 0]), np.array([1, 2, 2, 0, 0])
+    alone = np.concatenate([matcher.features_between(represented, [a], [b]).values for a, b in zip(first, second)])
+    passages = np.diff(represented.offsets)
+    monkeypatch.setattr(verdict_module, "PASSAGE_PAIRS_PER_CALL", int(passages[0] * passages[:3].max()))  # text 0: a group per partner
+    assert len(verdict_module._partner_groups(np.array([0, 2, 4]), passages[[1, 2, 0]], int(passages[0]))) == 3
+    np.testing.assert_allclose(matcher.features_between(represented, first, second).values, alone, rtol=1e-5, atol=1e-6)
+
+
 @pytest.fixture(scope="module")
 def fixture_verdict_matcher(matcher):
     """The tiny matcher with a verdict fitted on 1,000-word excerpts of every fixture book (9 authors), so that its

@@ -63,3 +63,12 @@ def test_within_batch_features_equal_the_pairwise_ones():
         featurizer.pair_features_within(features, rows, first, second),
         featurizer.pair_features(features, rows[first], features, rows[second]), rtol=1e-5, atol=1e-6,
     )
+
+
+def test_cross_features_equal_the_pairwise_ones_in_row_major_order():
+    featurizer = StyleFeaturizer(StyleFeatureSettings(hashing_features=1 << 12)).fit(TEXTS)
+    features = featurizer.transform(TEXTS)
+    rows_a, rows_b = np.array([3, 0]), np.array([2, 1, 3])
+    first, second = np.repeat(rows_a, len(rows_b)), np.tile(rows_b, len(rows_a))
+    np.testing.assert_allclose(featurizer.pair_features_between(features, rows_a, rows_b),
+                               featurizer.pair_features(features, first, features, second), rtol=1e-5, atol=1e-6)

@@ -131,9 +131,13 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# Bumped when TextRepresentations (or the profiles in it) change fields: an older pickle is then a miss, not an error.
+REPRESENTATION_VERSION = 2
+
+
 def model_key(matcher: Any) -> str:
-    """What a cached representation depends on: the verdict file, the passage settings, the weights' size and time."""
-    digest = hashlib.sha256()
+    """What a cached representation depends on: its format, the verdict file, the passage settings, the weights' size and time."""
+    digest = hashlib.sha256(f"representation {REPRESENTATION_VERSION}".encode())
     for name in ("verdict.json", "model.safetensors", "pair_head.safetensors"):
         path = matcher.model_dir / name
         if name.endswith(".json") and path.is_file():

@@ -38,7 +38,7 @@ from writing7.calibration.fused import FusedLogisticCalibrator
 from writing7.calibration.threshold import ThresholdCalibrator
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
 from writing7.models.scoring import ENCODE_BATCH_SIZE, check_pairs, unique_texts
-from writing7.models.text_profile import IMPOSTOR_FEATURES, PAIR_FEATURE_NAMES, TextProfiler, TextProfiles
+from writing7.models.text_profile import PAIR_FEATURE_NAMES, TextProfiler, TextProfiles
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +50,6 @@ EXCLUDED_FEATURES = {
     # must not lean on (it would not travel beyond series). Read by the author heads, they moved attribution's validation
     # NLL both ways (200 words 0.996 -> 1.020, 1,000 words 0.712 -> 0.691).
     ("author", "*"): ("shared_names",),
-    # A 200-word text's MFW z-scores are noisy, and attribution sets it against whole books: a (short, long) pair whose
-    # impostor z-scores sit on another scale than the (short, short) pairs the passage head is fitted on. Read there,
-    # the impostor Deltas cost attribution's closed accuracy@1 at 200 words 0.667 -> 0.553 (validation NLL 0.886 ->
-    # 1.036) for +0.003 of same-author AUC (grouped CV); from 1,000 words up they help both. The other impostor-normalised
-    # similarities share the scale problem (a whole book's similarities to the impostors are higher and tighter).
-    ("author", "passage"): IMPOSTOR_FEATURES,
 }
 # (name, shortest word count of the shorter text): a pair belongs to the last band whose minimum it reaches.
 LENGTH_BANDS = (("passage", 0), ("excerpt", 500), ("chapter", 2_500), ("book", 12_000))
@@ -189,17 +183,47 @@ class VerdictFeaturizer:
     def pair_features(self, texts: TextRepresentations, first: np.ndarray, second: np.ndarray) -> PairFeatures:
         """:class:`PairFeatures` of the pairs ``(texts[first[k]], texts[second[k]])``."""
         first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
-        passage_rows = np.stack([self._passage_features(texts.embeddings, texts.style, texts.offsets, a, b) for a, b in zip(first, second)])
+        passage_rows = self._passage_rows(texts, first, second)
         values = passage_rows if texts.profiles is None else np.concatenate(
             [passage_rows, self.profiler.pair_features(texts.profiles, first, second)], axis=1)
         counts = np.diff(texts.offsets)
         return PairFeatures(values=values, words=np.stack([texts.words[first], texts.words[second]], axis=1),
                             passages=np.stack([counts[first], counts[second]], axis=1))
 
-    def _passage_features(self, embeddings: np.ndarray, style: Any, offsets: np.ndarray, a: int, b: int) -> np.ndarray:
-        rows_a, rows_b = np.arange(offsets[a], offsets[a + 1]), np.arange(offsets[b], offsets[b + 1])
-        logits = self.model.pair_logits_between(embeddings, style, rows_a, rows_b)  # every passage pair
-        return passage_features(logits.astype(np.float64), embeddings[rows_a], embeddings[rows_b], self.settings.top_k)
+    def _passage_rows(self, texts: TextRepresentations, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """(p, len(PASSAGE_FEATURE_NAMES)) passage features of the pairs: every passage pair through the pair head, one call
+        per text and group of its partners (up to :data:`PASSAGE_PAIRS_PER_CALL` passage pairs), not one per pair."""
+        offsets, embeddings = texts.offsets, texts.embeddings
+        rows = np.zeros((len(first), len(PASSAGE_FEATURE_NAMES)))
+        order = np.argsort(first, kind="stable")
+        for pairs in np.split(order, np.flatnonzero(np.diff(first[order])) + 1) if len(order) else []:
+            rows_a = np.arange(offsets[first[pairs[0]]], offsets[first[pairs[0]] + 1])
+            for group in _partner_groups(pairs, np.diff(offsets)[second[pairs]], len(rows_a)):
+                parts = [np.arange(offsets[second[k]], offsets[second[k] + 1]) for k in group]
+                logits = self.model.pair_logits_between(embeddings, texts.style, rows_a, np.concatenate(parts))  # (a, sum b, 2)
+                end = 0
+                for k, part in zip(group, parts):
+                    end += len(part)
+                    rows[k] = passage_features(logits[:, end - len(part):end].astype(np.float64), embeddings[rows_a], embeddings[part],
+                                               self.settings.top_k)
+        return rows
+
+
+# Passage pairs the pair head reads in one call (memory: about pairs x 2 x dim floats).
+PASSAGE_PAIRS_PER_CALL = 8_192
+
+
+def _partner_groups(pairs: np.ndarray, partner_passages: np.ndarray, passages: int) -> list[np.ndarray]:
+    """``pairs`` (one text's) in consecutive groups whose partners' passages times ``passages`` stay within
+    :data:`PASSAGE_PAIRS_PER_CALL` (a partner too large for one call gets a group of its own)."""
+    groups, start, total = [], 0, 0
+    for index, count in enumerate(partner_passages):
+        if index > start and (total + count) * passages > PASSAGE_PAIRS_PER_CALL:
+            groups.append(pairs[start:index])
+            start, total = index, 0
+        total += count
+    groups.append(pairs[start:])
+    return groups
 
 
 @dataclasses.dataclass

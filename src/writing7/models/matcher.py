@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from writing7.models.bi_encoder import BiEncoder, encode_token_ids
+from writing7.models.embedding_cache import EmbeddingCache, cache_name, token_key
 from writing7.models.pair_head import PairHead
 from writing7.models.runtime import (
     LOAD_ERRORS, PrecisionPlan, check_model_files, damaged_model, int8_backend, int8_encoder, resolve_device, resolve_precision,
@@ -57,6 +58,8 @@ class MatcherModel:
         self.precision_plan = PrecisionPlan(precision, self.device)
         self.quantized_encoder = int8_encoder(self.encoder) if precision == "int8" else None
         self._check_lock = threading.Lock()  # the service encodes from several threads: one check, not one per thread
+        self._cache_key: tuple[str, Path] | None = None  # (model hash, folder) once cache_embeddings is called
+        self._cache: EmbeddingCache | None = None
 
     @property
     def precision(self) -> str:
@@ -131,12 +134,51 @@ class MatcherModel:
         (path / INFO_FILE).write_text(json.dumps(self.info, indent=2, default=str) + "\n", encoding="utf-8")
 
     # -- embeddings ---------------------------------------------------------------------------
+    def cache_embeddings(self, model_dir: Path, directory: Path | None = None) -> None:
+        """Keep every embedding :meth:`encode` computes from now on in an :class:`~writing7.models.embedding_cache.EmbeddingCache`
+        under ``directory`` (default ``cache_dir()/embeddings``), and read it back instead of encoding again.
+
+        ``model_dir`` is the folder this model was loaded from (its files, calibration sidecars aside, name the cache). For
+        the stages that encode the same passages (calibrate, evaluate), not for serving: a service's texts do not repeat.
+        """
+        from writing7.artifacts import cache_dir, hash_tree
+
+        self._cache_key, self._cache = (hash_tree(Path(model_dir)), Path(directory) if directory else cache_dir() / "embeddings"), None
+
+    def _embedding_cache(self) -> EmbeddingCache | None:
+        """The cache of the precision :meth:`encode` runs; None when not caching or while ``auto``'s check is pending."""
+        if self._cache_key is None or self.precision_plan.check_pending:
+            return None
+        model_hash, directory = self._cache_key
+        path = directory / cache_name(model_hash, self.precision, self.int8_backend or "", torch.__version__)
+        if self._cache is None or self._cache.path != path:
+            self._cache = EmbeddingCache(path, self.encoder.embedding_dim)
+        return self._cache
+
     def encode(self, texts: Sequence[str], batch_size: int = ENCODE_BATCH_SIZE) -> np.ndarray:
-        """(n,) texts -> (n, embedding_dim) float32 L2-normalised embeddings (length-sorted batches)."""
+        """(n,) texts -> (n, embedding_dim) float32 L2-normalised embeddings (length-sorted batches; cached texts read
+        back when :meth:`cache_embeddings` was called, keyed by their token ids)."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.encoder.embedding_dim), dtype=np.float32)
         token_ids = self.encoder.tokenize(texts)
+        cache = self._embedding_cache()
+        if cache is None:
+            embeddings = self._encode_tokens(token_ids, batch_size)
+            if (cache := self._embedding_cache()) is not None:  # auto's check has just settled the precision
+                cache.store([token_key(ids) for ids in token_ids], embeddings)
+            return embeddings
+        keys = [token_key(ids) for ids in token_ids]
+        found = cache.lookup(keys)
+        missing = {key: ids for key, ids in zip(keys, token_ids) if key not in found}
+        if missing:
+            computed = self._encode_tokens(list(missing.values()), batch_size)
+            cache.store(list(missing), computed)
+            found.update(zip(missing, computed))
+        return np.stack([found[key] for key in keys])
+
+    def _encode_tokens(self, token_ids: list[list[int]], batch_size: int) -> np.ndarray:
+        """Embeddings of tokenized texts at the plan's precision (``auto``'s check first, when pending)."""
         if self.precision_plan.check_pending:
             with self._check_lock:
                 if self.precision_plan.check_pending:
@@ -191,20 +233,18 @@ class MatcherModel:
     def pair_logits_between(self, embeddings: np.ndarray, features: TextFeatures | None, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
         """(len(rows_a), len(rows_b), 2) logits of every pair of a row of ``rows_a`` with a row of ``rows_b``.
 
-        The TF-IDF cosines come from one small Gram matrix over the union of the rows instead of one
-        sparse row product per pair (:meth:`StyleFeaturizer.pair_features_within`), so comparing two
-        texts of 16 passages costs one (32, 32) product, not 256.
+        The TF-IDF cosines come from one sparse (a, b) cross product (:meth:`StyleFeaturizer.pair_features_between`)
+        instead of one sparse row product per pair, and the head reads all ``a * b`` pairs in one call.
         """
-        rows = np.concatenate([rows_a, rows_b])  # (a + b,)
-        first = np.repeat(np.arange(len(rows_a)), len(rows_b))
-        second = len(rows_a) + np.tile(np.arange(len(rows_b)), len(rows_a))
+        rows_a, rows_b = np.asarray(rows_a), np.asarray(rows_b)
+        first, second = np.repeat(rows_a, len(rows_b)), np.tile(rows_b, len(rows_a))
         if features is None:
             pair_features = torch.zeros((len(first), 0), dtype=torch.float32)
         else:
-            pair_features = torch.from_numpy(StyleFeaturizer.pair_features_within(features, rows, first, second))
+            pair_features = torch.from_numpy(StyleFeaturizer.pair_features_between(features, rows_a, rows_b))
         logits = self.head(
-            torch.as_tensor(embeddings[rows[first]], dtype=torch.float32, device=self.device),
-            torch.as_tensor(embeddings[rows[second]], dtype=torch.float32, device=self.device),
+            torch.as_tensor(embeddings[first], dtype=torch.float32, device=self.device),
+            torch.as_tensor(embeddings[second], dtype=torch.float32, device=self.device),
             pair_features.to(self.device),
         )  # (a * b, 2)
         return logits.float().cpu().numpy().reshape(len(rows_a), len(rows_b), 2)

@@ -173,6 +173,15 @@ class StyleFeaturizer:
         char_gram, word_gram = (char @ char.T).toarray(), (words @ words.T).toarray()  # (b, b) each
         return _combine(features, rows[first], features, rows[second], char_gram[first, second], word_gram[first, second])
 
+    @staticmethod
+    def pair_features_between(features: TextFeatures, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+        """``pair_features`` of every pair ``(rows_a[i], rows_b[j])``, row ``i * len(rows_b) + j``: TF-IDF cosines from
+        one (a, b) cross product, so one passage against many texts' passages costs one sparse product."""
+        char_cross = (features.char[rows_a] @ features.char[rows_b].T).toarray()  # (a, b)
+        word_cross = (features.words[rows_a] @ features.words[rows_b].T).toarray()  # (a, b)
+        first, second = np.repeat(np.arange(len(rows_a)), len(rows_b)), np.tile(np.arange(len(rows_b)), len(rows_a))
+        return _combine(features, rows_a[first], features, rows_b[second], char_cross.ravel(), word_cross.ravel())
+
     # -- persistence --------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
         directory = Path(directory)

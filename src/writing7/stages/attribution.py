@@ -231,6 +231,7 @@ def run(cfg: AttributionConfig, *, corpus: Path | Sequence[Path], artifacts: Pat
         manifest = read_manifest(layout.reports / MANIFEST_FILE)
         return StageResult(STAGE, manifest, ran=False, summary=summary_line(manifest.stats))
     matcher = Matcher.load(model_dir, device=device, config=MatcherSettings(batch_size=cfg.batch_size))
+    matcher.model.cache_embeddings(model_dir)  # its queries are the length suites' first and last excerpts
     result = evaluate_attribution(cfg, matcher, corpus, processed, cache_dir=None)
     result["calibration"].save(model_dir)
     atomic_write_text(layout.reports / REPORT_MARKDOWN, attribution_markdown(result["report"]))

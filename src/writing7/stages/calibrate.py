@@ -110,7 +110,9 @@ def run(cfg: CalibrateConfig, *, artifacts: Path, force: bool = False) -> StageR
     from writing7.models.matcher import MatcherModel
 
     columns = load_pair_split(processed, "validation", max_pairs=cfg.max_pairs, seed=cfg.seed)
-    calibration = calibrate_model(cfg, MatcherModel.load(model_dir), columns)
+    model = MatcherModel.load(model_dir)
+    model.cache_embeddings(model_dir)  # the verdict's passage band encodes these pairs again
+    calibration = calibrate_model(cfg, model, columns)
     calibration.save(model_dir)
     manifest = finish_files(manifest_path, stage=STAGE, config=cfg.to_dict(), inputs=inputs, outputs=outputs, stats=_stats(calibration))
     return StageResult(STAGE, manifest, ran=True, summary=summary_line(manifest.stats))

@@ -223,6 +223,7 @@ def run(cfg: EvaluateConfig, *, artifacts: Path, force: bool = False) -> StageRe
     from writing7.models.matcher import MatcherModel
 
     model, calibration = MatcherModel.load(model_dir), MatcherCalibration.load(model_dir)
+    model.cache_embeddings(model_dir)
     pairs = pan_pairs(Path(cfg.pairs), Path(cfg.truth), cfg) if cfg.pairs else split_pairs(processed, cfg)
     kinds = {task.calibration for task in pairs.tasks.values()}  # which validation tasks the baselines are calibrated on
     baselines, baseline_info, notes = fit_baselines(cfg, processed, calibration, dict(model.info), kinds)

@@ -129,6 +129,7 @@ def evaluate_lengths(cfg: EvaluateConfig, corpus: Path | Sequence[Path], process
     from writing7.models.matcher import MatcherModel
 
     model = MatcherModel.load(model_dir)
+    model.cache_embeddings(model_dir)  # attribution's test queries are excerpts of the suite's
     verdict = Verdict.load(model_dir)
     featurizer = VerdictFeaturizer(model, verdict.profiler, verdict.settings, batch_size=cfg.batch_size)
     encoder = base_encoder(model)

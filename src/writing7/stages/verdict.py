@@ -103,6 +103,7 @@ def run(cfg: CalibrateConfig, *, corpus: Path | Sequence[Path], artifacts: Path,
     logger.info("verdict: fitting the text profiler on the training books")
     profiler = TextProfiler().fit(training_excerpts(corpus, processed))
     model = MatcherModel.load(model_dir, device=device)
+    model.cache_embeddings(model_dir)
     encoder = base_encoder(model)
     widened = tuple(length for length in LENGTHS if length in cfg.fit_corpora_lengths) if cfg.fit_corpora else ()
     pairs = {**suite(corpus, processed, "validation", max_pairs_per_kind=cfg.verdict_pairs_per_kind, seed=cfg.seed, encoder=encoder,
