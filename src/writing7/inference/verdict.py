@@ -54,6 +54,8 @@ EXCLUDED_FEATURES = {
 # (name, shortest word count of the shorter text): a pair belongs to the last band whose minimum it reaches.
 LENGTH_BANDS = (("passage", 0), ("excerpt", 500), ("chapter", 2_500), ("book", 12_000))
 VERDICT_FILE = "verdict.json"
+# Passage pairs the pair head reads in one call (memory: about pairs x 2 x dim floats).
+PASSAGE_PAIRS_PER_CALL = 8_192
 PROFILE_DIRECTORY = "text_profile"
 FORMAT, VERSION = "writing7-verdict", 2
 
@@ -207,10 +209,6 @@ class VerdictFeaturizer:
                     rows[k] = passage_features(logits[:, end - len(part):end].astype(np.float64), embeddings[rows_a], embeddings[part],
                                                self.settings.top_k)
         return rows
-
-
-# Passage pairs the pair head reads in one call (memory: about pairs x 2 x dim floats).
-PASSAGE_PAIRS_PER_CALL = 8_192
 
 
 def _partner_groups(pairs: np.ndarray, partner_passages: np.ndarray, passages: int) -> list[np.ndarray]:
