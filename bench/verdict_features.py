@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import math
 import resource
 import statistics
 import sys
@@ -99,7 +100,6 @@ def main() -> None:
         weight = profiler.word_idf_.get
 
         def union_sum():
-            import math
             return [math.fsum(weight(w, profiler.unseen_idf_) for w in profiles.word_sets[a] & profiles.word_sets[b])
                     / math.fsum(weight(w, profiler.unseen_idf_) for w in profiles.word_sets[a] | profiles.word_sets[b]) for a, b in zip(first, second)]
 
