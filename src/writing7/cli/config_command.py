@@ -65,3 +65,16 @@ def show(
     for cls in classes:
         if section is None or cls.section == section:
             typer.echo(render_toml(cls.load(config_file)))
+
+
+@config_app.command("preset")
+@user_errors
+def preset() -> None:
+    """Print the CPU preset (a file name in the project's `configs/`, without `.toml`) for this machine: `cpu-default` where
+    the CPU runs bf16 natively (AMX, AVX512-BF16), `cpu-fast` elsewhere, where training runs in float32 about 2-3x slower
+    (`$WRITING7_CPU_NATIVE_BF16` overrides the probe, as for `precision = "auto"`). `make run` uses it."""
+    import torch
+
+    from writing7.models.runtime import native_bf16
+
+    typer.echo("cpu-default" if native_bf16(torch.device("cpu")) else "cpu-fast")

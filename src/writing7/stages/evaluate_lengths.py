@@ -172,10 +172,9 @@ def work_cap_effect(featurizer: VerdictFeaturizer, verdict: Verdict, test: Split
     from writing7.metrics.calibration_error import expected_calibration_error
 
     effect = {}
-    for cap in (*WORK_CAPS, verdict.settings.max_chunks):
-        capped = VerdictFeaturizer(featurizer.model, featurizer.profiler, dataclasses.replace(featurizer.settings, max_chunks=cap),
-                                   batch_size=featurizer.batch_size)
-        features = test.features if cap == verdict.settings.max_chunks else capped.features(test.pairs.texts1, test.pairs.texts2)
+    fitted = verdict.settings.max_chunks
+    for cap in sorted({cap for cap in WORK_CAPS if cap < fitted} | {fitted}):
+        features = test.features if cap == fitted else capped_features(featurizer, test, cap)
         effect[str(cap)] = {}
         for task in TASKS:
             mask, labels = test.pairs.task(task)
@@ -183,6 +182,18 @@ def work_cap_effect(featurizer: VerdictFeaturizer, verdict: Verdict, test: Split
             p = verdict.predict(task, subset)["p"]
             effect[str(cap)][task] = {"auc": auc(labels, p), "ece": expected_calibration_error(labels, p)}
     return effect
+
+
+def capped_features(featurizer: VerdictFeaturizer, test: SplitScores, cap: int) -> PairFeatures:
+    """``test``'s features with at most ``cap`` passages read per text: only the passage features change (the whole-text
+    profiles do not depend on the cap, so they are not computed again)."""
+    from writing7.inference.documents import PASSAGE_FEATURE_NAMES
+
+    passages_only = VerdictFeaturizer(featurizer.model, None, dataclasses.replace(featurizer.settings, max_chunks=cap), batch_size=featurizer.batch_size)
+    capped = passages_only.features(test.pairs.texts1, test.pairs.texts2)
+    values = test.features.values.copy()
+    values[:, :len(PASSAGE_FEATURE_NAMES)] = capped.values
+    return PairFeatures(values, test.features.words, capped.passages)
 
 
 def _words_summary(features: PairFeatures) -> dict[str, float]:
