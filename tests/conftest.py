@@ -39,6 +39,16 @@ def cpu_independent_auto_precision():
         yield
 
 
+@pytest.fixture()
+def restore_logging():
+    """The CLI points logging at CliRunner's stderr, which is closed after the call: put the handlers back."""
+    import logging
+
+    handlers, level = logging.root.handlers[:], logging.root.level
+    yield
+    logging.root.handlers[:], logging.root.level = handlers, level
+
+
 @pytest.fixture(scope="session")
 def fixture_corpus_source() -> Path:
     return FIXTURE_CORPUS

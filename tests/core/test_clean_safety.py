@@ -7,7 +7,6 @@ folder outside ``tmp_path`` (``/``) leave out ``--yes``, so even a regression co
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -25,12 +24,7 @@ from writing7.stages import standardize
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """The CLI points logging at CliRunner's stderr, which is closed after the call: put the handlers back."""
-    handlers, level = logging.root.handlers[:], logging.root.level
-    yield
-    logging.root.handlers[:], logging.root.level = handlers, level
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 def clean(root: Path, *arguments: str):

@@ -1,7 +1,9 @@
 import dataclasses
 
 import pytest
+from typer.testing import CliRunner
 
+from writing7.cli import app
 from writing7.config import ConfigError, StageConfig, option
 
 
@@ -85,24 +87,10 @@ def test_help_text_travels_with_each_field():
     assert help_texts["steps"] == "Number of steps."
 
 
-@pytest.fixture
-def restore_logging():
-    """The CLI points logging at CliRunner's stderr, which is closed after the call: put the handlers back."""
-    import logging
-
-    handlers, level = logging.root.handlers[:], logging.root.level
-    yield
-    logging.root.handlers[:], logging.root.level = handlers, level
-
-
 @pytest.mark.parametrize(("native", "expected"), [("1", "cpu-default"), ("0", "cpu-fast")])
 def test_the_cpu_preset_follows_native_bf16(monkeypatch, request, restore_logging, native, expected):
     """`writing7 config preset` (what `make run` reads): the default where bf16 is native, the fast preset elsewhere;
     the preset it names is a file in configs/."""
-    from typer.testing import CliRunner
-
-    from writing7.cli import app
-
     monkeypatch.setenv("WRITING7_CPU_NATIVE_BF16", native)
     result = CliRunner().invoke(app, ["config", "preset"])
     assert result.exit_code == 0 and result.stdout.strip() == expected
@@ -110,10 +98,6 @@ def test_the_cpu_preset_follows_native_bf16(monkeypatch, request, restore_loggin
 
 
 def test_a_bad_native_bf16_override_is_one_line(monkeypatch, restore_logging):
-    from typer.testing import CliRunner
-
-    from writing7.cli import app
-
     monkeypatch.setenv("WRITING7_CPU_NATIVE_BF16", "yes")
     result = CliRunner().invoke(app, ["config", "preset"])
     assert result.exit_code == 2 and "use 0" in result.output and "Traceback" not in result.output

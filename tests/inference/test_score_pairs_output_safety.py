@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -15,11 +14,7 @@ from writing7.stages.score_pairs import check_output_path, run
 PAIRS = '{"id": "a", "pair": ["A calm sea.", "A stormy sea."]}\n{"id": "b", "pair": ["It rained.", "The sun shone."]}\n'
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    handlers, level = logging.root.handlers[:], logging.root.level
-    yield
-    logging.root.handlers[:], logging.root.level = handlers, level
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 @pytest.fixture()

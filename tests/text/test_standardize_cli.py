@@ -1,5 +1,4 @@
 import json
-import logging
 import os
 import shutil
 from pathlib import Path
@@ -13,12 +12,7 @@ HEADERS = Path(__file__).resolve().parents[1] / "fixtures" / "headers"
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """The CLI points logging at CliRunner's stderr, which is closed after the call: put the handlers back."""
-    handlers, level = logging.root.handlers[:], logging.root.level
-    yield
-    logging.root.handlers[:], logging.root.level = handlers, level
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 def invoke(*arguments):

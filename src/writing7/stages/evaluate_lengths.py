@@ -37,6 +37,7 @@ from writing7.calibration.fused import FusedLogisticCalibrator
 from writing7.calibration.platt import PlattCalibrator
 from writing7.config.evaluate import EvaluateConfig
 from writing7.corpus import corpus_inputs
+from writing7.inference.documents import PASSAGE_FEATURE_NAMES
 from writing7.inference.verdict import FEATURE_NAMES, TASKS, PairFeatures, Verdict, VerdictFeaturizer, band_of, feature_columns, head_features
 from writing7.metrics.evaluation import SystemOutput, system_metrics
 from writing7.metrics.pan import auc
@@ -187,8 +188,6 @@ def work_cap_effect(featurizer: VerdictFeaturizer, verdict: Verdict, test: Split
 def capped_features(featurizer: VerdictFeaturizer, test: SplitScores, cap: int) -> PairFeatures:
     """``test``'s features with at most ``cap`` passages read per text: only the passage features change (the whole-text
     profiles do not depend on the cap, so they are not computed again)."""
-    from writing7.inference.documents import PASSAGE_FEATURE_NAMES
-
     passages_only = VerdictFeaturizer(featurizer.model, None, dataclasses.replace(featurizer.settings, max_chunks=cap), batch_size=featurizer.batch_size)
     capped = passages_only.features(test.pairs.texts1, test.pairs.texts2)
     values = test.features.values.copy()
