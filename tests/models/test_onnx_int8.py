@@ -120,3 +120,19 @@ def test_a_graph_that_cannot_be_cached_leaves_int8_on_pytorch_with_one_warning(m
     monkeypatch.setenv(runtime.INT8_BACKEND_ENV, "onnxruntime")  # asked for explicitly: the error is the user's to see
     with pytest.raises(OSError):
         runtime.int8_encoder(model.encoder)
+
+
+def test_the_mining_encoder_runs_int8_on_onnx_runtime_like_the_matcher(tiny_sentence_transformer, texts, cache, monkeypatch):
+    from writing7.prepare.embedding import ChunkEncoder
+
+    monkeypatch.delenv(runtime.INT8_BACKEND_ENV, raising=False)
+    reference = ChunkEncoder.load(str(tiny_sentence_transformer), device="cpu", precision="fp32").encode(texts, batch_size=8)
+    encoder = ChunkEncoder.load(str(tiny_sentence_transformer), device="cpu", precision="int8")
+    assert isinstance(encoder.quantized_model, onnx_int8.OnnxInt8SentenceTransformer) and len(list(cache.glob("*.onnx"))) == 1
+    embeddings = encoder.encode(texts, batch_size=8)
+    assert embeddings.shape == reference.shape and embeddings.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)  # the model's Normalize module ran
+    assert runtime.minimum_cosine(reference, embeddings) >= runtime.MIN_COSINE["int8"]
+    monkeypatch.setenv(runtime.INT8_BACKEND_ENV, "torch")
+    encoder = ChunkEncoder.load(str(tiny_sentence_transformer), device="cpu", precision="int8")
+    assert any(isinstance(module, runtime.FullRangeDynamicLinear) for module in encoder.quantized_model.modules())

@@ -70,8 +70,8 @@ def test_shipped_presets_load(request):
     assert quality.base_model == "all-mpnet-base-v2" and quality.freeze_layers == 4
     assert dataclasses.replace(quality, base_model="all-MiniLM-L6-v2", freeze_layers=2) == TrainConfig()  # otherwise the CPU default
     fast = TrainConfig.load(configs / "cpu-fast.toml")
-    assert (fast.freeze_layers, fast.hidden_dropout, fast.max_steps, fast.learning_rate) == (4, 0.0, 200, 8e-5)
-    assert dataclasses.replace(fast, freeze_layers=2, hidden_dropout=-1.0, max_steps=300, learning_rate=4e-5) == TrainConfig()
+    assert (fast.freeze_layers, fast.hidden_dropout, fast.max_steps, fast.learning_rate, fast.eval_steps) == (4, 0.0, 200, 8e-5, 0)
+    assert dataclasses.replace(fast, freeze_layers=2, hidden_dropout=-1.0, max_steps=300, learning_rate=4e-5, eval_steps=150) == TrainConfig()
     fast_calibrate = CalibrateConfig.load(configs / "cpu-fast.toml")
     assert dataclasses.replace(fast_calibrate, max_chunks_per_document=16) == CalibrateConfig.load(configs / "cpu-default.toml")
     assert fast_calibrate.max_chunks_per_document == 8

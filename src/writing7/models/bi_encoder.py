@@ -9,8 +9,9 @@ tokenisation happens once, ahead of training.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import torch
@@ -19,6 +20,8 @@ from torch import nn
 from writing7.models.packaged import packaged_model_dir
 
 logger = logging.getLogger(__name__)
+_EMBEDDINGS_ATTRIBUTE = "embeddings"  # where BERT, RoBERTa, MPNet and DistilBERT keep their embedding block
+
 
 def resolve_base_model(name_or_path: str) -> str:
     """A model folder or HF id; all-MiniLM-L6-v2 and all-mpnet-base-v2 map to their copies packaged on PyPI
@@ -40,7 +43,28 @@ def transformer_layers(model: nn.Module) -> nn.ModuleList:
 
 def _embedding_block(model: nn.Module) -> nn.Module:
     """The whole embedding block (token, position, type embeddings and their norm)."""
-    return getattr(model, "embeddings", None) or model.get_input_embeddings()
+    return getattr(model, _EMBEDDINGS_ATTRIBUTE, None) or model.get_input_embeddings()
+
+
+class _PassStatesThrough(nn.Module):
+    """Stands in for the embedding block: hands back the states given as ``inputs_embeds``."""
+
+    def forward(self, *args: object, inputs_embeds: torch.Tensor, **kwargs: object) -> torch.Tensor:
+        return inputs_embeds
+
+
+@contextlib.contextmanager
+def _layer_range(model: nn.Module, start: int, stop: int | None) -> Iterator[None]:
+    """Cut the model's layer stack to ``layers[start:stop]`` for the duration of the block."""
+    stack = transformer_layers(model)
+    layers = list(stack)
+    del stack[:]
+    stack.extend(layers[start:stop])
+    try:
+        yield
+    finally:
+        del stack[:]
+        stack.extend(layers)
 
 
 def mean_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -157,6 +181,28 @@ class BiEncoder(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """(batch, tokens) ids and mask -> (batch, embedding_dim) L2-normalised float32 embeddings."""
         hidden = self.transformer.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (batch, tokens, hidden)
+        return self.embed_hidden_states(hidden, attention_mask)
+
+    def hidden_states_after(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, layers: int) -> torch.Tensor:
+        """(batch, tokens, hidden) states leaving the embedding block and the ``layers`` lowest transformer layers."""
+        model = self.transformer.model
+        with _layer_range(model, 0, layers):
+            return model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def forward_from_layer(self, hidden: torch.Tensor, attention_mask: torch.Tensor, layer: int) -> torch.Tensor:
+        """:meth:`forward` resumed at transformer layer ``layer`` from the states entering it (what
+        :meth:`hidden_states_after` returns for ``layer``): ``forward(ids) == forward_from_layer(hidden_states_after(ids, k), k)``.
+
+        The Hugging Face model's own forward runs, with its embedding block passing ``hidden`` through and its
+        layer stack cut to the upper layers, so it builds the attention mask exactly as in :meth:`forward`."""
+        model = self.transformer.model
+        block = getattr(model, _EMBEDDINGS_ATTRIBUTE)
+        setattr(model, _EMBEDDINGS_ATTRIBUTE, _PassStatesThrough())
+        try:
+            with _layer_range(model, layer, None):
+                hidden = model(inputs_embeds=hidden, attention_mask=attention_mask).last_hidden_state
+        finally:
+            setattr(model, _EMBEDDINGS_ATTRIBUTE, block)
         return self.embed_hidden_states(hidden, attention_mask)
 
     def embed_hidden_states(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

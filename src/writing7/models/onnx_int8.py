@@ -186,6 +186,47 @@ class OnnxInt8Encoder(nn.Module):
         return self.base[0].embedding_dim
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        inputs = {"input_ids": input_ids.cpu().numpy().astype(np.int64), "attention_mask": attention_mask.cpu().numpy().astype(np.int64)}
-        hidden = torch.from_numpy(self.session.run(None, inputs)[0])  # (batch, tokens, hidden) float32
+        hidden = run_hidden_states(self.session, input_ids, attention_mask)
         return self.base[0].embed_hidden_states(hidden, attention_mask.cpu())
+
+
+class OnnxInt8SentenceTransformer:
+    """A SentenceTransformer (the mining encoder, the raw-cosine baseline) whose first module, its transformer, runs int8
+    on ONNX Runtime.
+
+    Called like the model, ``features -> features`` with ``sentence_embedding``: the pooling and the modules after it are
+    the model's own (shared, not copied), in float32.
+    """
+
+    backend = "onnxruntime"
+
+    def __init__(self, model: Any, session: Any) -> None:
+        self.model = model
+        self.session = session
+
+    @classmethod
+    def build(cls, model: Any, *, weight_range: tuple[int, int], keep_float: re.Pattern | None) -> OnnxInt8SentenceTransformer:
+        return cls(model, inference_session(int8_graph(model[0].model, weight_range=weight_range, keep_float=keep_float)))
+
+    def __call__(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        attention_mask = features["attention_mask"].cpu()
+        features = dict(features, attention_mask=attention_mask,
+                        token_embeddings=run_hidden_states(self.session, features["input_ids"], attention_mask))
+        for module in list(self.model)[1:]:
+            features = module(features)
+        return features
+
+
+def run_hidden_states(session: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The graph's last hidden state, (batch, tokens, hidden) float32 on the CPU."""
+    inputs = {"input_ids": input_ids.cpu().numpy().astype(np.int64), "attention_mask": attention_mask.cpu().numpy().astype(np.int64)}
+    return torch.from_numpy(session.run(None, inputs)[0])
+
+
+def onnx_int8_model(model: nn.Module, *, weight_range: tuple[int, int], keep_float: re.Pattern | None) -> nn.Module | OnnxInt8SentenceTransformer:
+    """``model`` on ONNX Runtime int8: a :class:`~writing7.models.bi_encoder.BiEncoder` as an :class:`OnnxInt8Encoder`,
+    a SentenceTransformer as an :class:`OnnxInt8SentenceTransformer`."""
+    from sentence_transformers import SentenceTransformer
+
+    wrapper = OnnxInt8SentenceTransformer if isinstance(model, SentenceTransformer) else OnnxInt8Encoder
+    return wrapper.build(model, weight_range=weight_range, keep_float=keep_float)

@@ -172,8 +172,9 @@ def int8_backend() -> str:
 
 
 def int8_encoder(encoder: torch.nn.Module, *, vnni: bool | None = None, keep_float: re.Pattern | None = FLOAT32_LAYERS) -> torch.nn.Module:
-    """The encoder for int8 inference, called like ``encoder``: on ONNX Runtime (:mod:`writing7.models.onnx_int8`) or,
-    without it (:func:`int8_backend`), PyTorch's dynamic int8 copy (:func:`quantize_linear_layers`); same quantization.
+    """The encoder for int8 inference, called like ``encoder`` (a :class:`~writing7.models.bi_encoder.BiEncoder` or a
+    SentenceTransformer): on ONNX Runtime (:mod:`writing7.models.onnx_int8`) or, without it (:func:`int8_backend`),
+    PyTorch's dynamic int8 copy (:func:`quantize_linear_layers`); same quantization.
 
     ONNX Runtime is an accelerator: when its graph cannot be built or cached (an unwritable cache folder, a full disk,
     an architecture the exporter refuses), int8 runs on PyTorch and one warning says why, unless
@@ -181,10 +182,10 @@ def int8_encoder(encoder: torch.nn.Module, *, vnni: bool | None = None, keep_flo
     """
     backend = int8_backend()
     if backend == "onnxruntime":
-        from writing7.models.onnx_int8 import OnnxInt8Encoder
+        from writing7.models.onnx_int8 import onnx_int8_model
 
         try:
-            return OnnxInt8Encoder.build(encoder, weight_range=int8_weight_range(vnni), keep_float=keep_float)
+            return onnx_int8_model(encoder, weight_range=int8_weight_range(vnni), keep_float=keep_float)
         except (OSError, RuntimeError, ValueError) as error:
             if os.environ.get(INT8_BACKEND_ENV) == "onnxruntime":
                 raise

@@ -3,8 +3,9 @@
 Compared with ``SentenceTransformer.encode`` the loop tokenizes a window of many batches at once
 and sorts it by *token* length (so each batch is padded only to its own longest passage), runs
 under ``torch.inference_mode``, and runs at the precision ``auto`` resolves to (:mod:`writing7.models.runtime`):
-bf16 autocast where the hardware runs bf16 natively (CUDA, CPUs with AVX512-BF16 or AMX), int8 (the
-model's Linear layers dynamically quantized) on other CPUs. ``auto``'s choice is only kept when it
+bf16 autocast where the hardware runs bf16 natively (CUDA, CPUs with AVX512-BF16 or AMX), int8 on other CPUs
+(:func:`~writing7.models.runtime.int8_encoder`: the transformer on ONNX Runtime when installed, else the model's
+Linear layers dynamically quantized in PyTorch; the same path as the matcher's). ``auto``'s choice is only kept when it
 matches float32 on a sample (:meth:`ChunkEncoder.check_precision`): the smallest cosine between the two
 embeddings of the same passage must reach ``MIN_COSINE`` of that precision (bf16
 :data:`BF16_MIN_COSINE`, int8 0.99), otherwise the encoder falls back to float32 and logs why.
@@ -23,7 +24,7 @@ from tqdm import tqdm
 
 from writing7.progress import progress_disabled
 from writing7.models.bi_encoder import resolve_base_model
-from writing7.models.runtime import MIN_COSINE, PrecisionPlan, autocast, quantize_linear_layers, resolve_device
+from writing7.models.runtime import MIN_COSINE, PrecisionPlan, autocast, int8_encoder, resolve_device
 
 logger = logging.getLogger(__name__)
 BF16_MIN_COSINE = MIN_COSINE["bf16"]
@@ -41,7 +42,7 @@ class ChunkEncoder:
         self.device = device
         self.precision = precision
         self.plan = PrecisionPlan(precision, device)
-        self.quantized_model = quantize_linear_layers(self.model) if self.plan.int8 else None
+        self.quantized_model = int8_encoder(self.model) if self.plan.int8 else None
 
     @classmethod
     def load(cls, name_or_path: str, *, device: str = "auto", max_seq_length: int | None = 128, precision: str = "auto") -> ChunkEncoder:
@@ -103,11 +104,11 @@ class ChunkEncoder:
         return self._encode(list(texts), batch_size=batch_size, precision=self.dtype_name, progress=progress)
 
     def _model_for(self, precision: str) -> Any:
-        """The float model, or its int8 copy (made on first use)."""
+        """The float model, or its int8 version (made on first use)."""
         if precision != "int8":
             return self.model
         if self.quantized_model is None:
-            self.quantized_model = quantize_linear_layers(self.model)
+            self.quantized_model = int8_encoder(self.model)
         return self.quantized_model
 
     def _encode(self, texts: list[str], *, batch_size: int, precision: str, progress: bool) -> np.ndarray:

@@ -34,7 +34,8 @@ from writing7.stages import StageResult, format_number
 logger = logging.getLogger(__name__)
 # Settings that change how often things happen or where they run, not what is learned: a checkpoint
 # written under other values of these is still resumed from.
-CADENCE_FIELDS = ("eval_steps", "eval_max_pairs", "save_steps", "save_total_limit", "keep_checkpoints", "logging_steps", "num_workers", "threads", "device")
+CADENCE_FIELDS = ("eval_steps", "eval_max_pairs", "save_steps", "save_total_limit", "keep_checkpoints", "logging_steps", "num_workers", "threads", "device",
+                  "frozen_layer_cache_gib")
 LOG_NAME = "training_log.jsonl"
 
 

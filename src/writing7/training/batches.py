@@ -87,6 +87,7 @@ class ContrastiveBatches(Dataset):
         if self.world_size > 1:
             batch["text_order"] = torch.from_numpy(np.argsort(np.concatenate(shares), kind="stable"))  # canonical <- gathered
         local_rows = all_rows[shares[self.rank]]
+        batch["text_rows"] = torch.from_numpy(local_rows)  # chunk row of each text this process encodes
         batch["input_ids"], batch["attention_mask"] = pad_token_ids([self.token_ids[row] for row in local_rows], self.pad_id)
         return batch
 

@@ -22,6 +22,7 @@ from writing7.training.batches import ContrastiveBatches, DistillPairs
 from writing7.training.data import ChunkTable, PairTable, tables_from_split
 from writing7.training.distributed import DistributedContext, from_environment, start_process_group, stop_process_group, training_device
 from writing7.training.evaluation import ValidationSet, sample_pairs
+from writing7.training.frozen_prefix import FrozenPrefixCache, frozen_prefix_off_reason
 from writing7.training.head_fit import fit_linear_head, partition_by_author, summarise_weights
 from writing7.training.loop import LoopSettings, TrainingTask, run_training
 from writing7.training.objective import ContrastiveObjective, LossWeights
@@ -68,6 +69,22 @@ def build_parts(cfg: Any, chunks: ChunkTable, pairs: PairTable) -> tuple[BiEncod
         rows = sample_pairs(pairs, SCALING_PAIRS, cfg.seed)
         head.set_feature_scaling(pair_feature_tensor(features, rows.first, rows.second))
     return encoder, head, featurizer, features
+
+
+def frozen_prefix_cache(cfg: Any, encoder: BiEncoder, device: torch.device, world_size: int) -> FrozenPrefixCache | None:
+    """The cache of the frozen layers' output per training passage, where it gives the same training (logged either way)."""
+    config = encoder.transformer.model.config
+    dropouts = (
+        getattr(config, "attention_probs_dropout_prob", getattr(config, "attention_dropout", 0.0)),
+        getattr(config, "hidden_dropout_prob", getattr(config, "dropout", 0.0)),
+    )
+    max_bytes = int(cfg.frozen_layer_cache_gib * 2**30)
+    reason = frozen_prefix_off_reason(frozen_layers=cfg.freeze_layers, dropouts=dropouts, device=device, world_size=world_size, max_bytes=max_bytes)
+    if reason is not None:
+        logger.info("frozen layers computed at every draw: %s", reason)
+        return None
+    logger.info("frozen layers: output kept per passage (up to %.1f GiB)", cfg.frozen_layer_cache_gib)
+    return FrozenPrefixCache(encoder, cfg.freeze_layers, max_bytes=max_bytes)
 
 
 def refit_head(matcher: MatcherModel, cfg: Any, head_fit_split: dict[str, list], encoder_authors: list[str]) -> dict[str, Any]:
@@ -137,7 +154,7 @@ def _train_matcher(
     objective = ContrastiveObjective(
         encoder, head, weights, temperature=cfg.temperature, author_temperature=cfg.author_temperature,
         num_topics=int(chunks.topics.max()) + 1, topic_reversal_scale=cfg.topic_reversal_scale, distill_temperature=cfg.distill_temperature,
-        rank=context.rank,
+        rank=context.rank, frozen_prefix=frozen_prefix_cache(cfg, encoder, device, context.world_size),
     )
     if context.rank:  # dropout masks differ between ranks (weights are identical: DDP broadcasts rank 0's)
         torch.manual_seed(cfg.seed + context.rank)
@@ -158,6 +175,8 @@ def _train_matcher(
         device=device, bf16=bf16, fingerprint=fingerprint, progress=progress, should_stop=should_stop, distributed=context,
     )
     summary = run_training(task, settings, checkpoint_dir=checkpoint_dir, log_path=log_path)
+    if objective.frozen_prefix is not None:
+        summary["frozen_layer_cache"] = objective.frozen_prefix.summary()
     if head_fit_split is not None and summary["completed"] and context.is_main:
         summary["head_fit"] = refit_head(matcher, cfg, head_fit_split, chunks.author_names)
         summary["in_batch_head_evaluation"] = summary["final_evaluation"]

@@ -24,6 +24,7 @@ from writing7.losses.topic_independence import TopicIndependenceLoss
 from writing7.models.bi_encoder import BiEncoder
 from writing7.models.pair_head import PairHead
 from writing7.training.distributed import gather_with_gradient
+from writing7.training.frozen_prefix import FrozenPrefixCache
 
 
 @dataclasses.dataclass
@@ -42,10 +43,12 @@ class ContrastiveObjective(nn.Module):
     def __init__(
         self, encoder: BiEncoder, head: PairHead, weights: LossWeights, *, temperature: float, author_temperature: float,
         num_topics: int = 0, topic_reversal_scale: float = 0.1, distill_temperature: float = 2.0, rank: int = 0,
+        frozen_prefix: FrozenPrefixCache | None = None,
     ) -> None:
         super().__init__()
         self.rank = rank  # this process's rank: which slice of the gathered embeddings it made
         self.encoder = encoder
+        self.frozen_prefix = frozen_prefix  # keeps the frozen layers' output per passage (not a submodule: never checkpointed)
         self.head = head
         self.weights = weights
         self.book_loss = SupConLoss(temperature)
@@ -59,7 +62,10 @@ class ContrastiveObjective(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         """-> (scalar loss, each weighted term as a float for the log)."""
-        embeddings = self.encoder(batch["input_ids"], batch["attention_mask"])  # (local texts, dim) float32
+        if self.frozen_prefix is not None:
+            embeddings = self.frozen_prefix(batch["text_rows"], batch["input_ids"], batch["attention_mask"])  # (local texts, dim) float32
+        else:
+            embeddings = self.encoder(batch["input_ids"], batch["attention_mask"])  # (local texts, dim) float32
         if "text_order" in batch:  # several processes: the global batch, in the single-process layout
             embeddings = gather_with_gradient(embeddings, batch["text_counts"].tolist(), self.rank)[batch["text_order"]]  # (texts, dim)
         chunk_count = batch["books"].shape[0]
