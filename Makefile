@@ -8,8 +8,8 @@ CORPUS ?= ../shared/data/gutenberg
 # More books by other authors: the verdict is fitted on them too (never tested on). Empty to skip.
 FIT_CORPUS ?= $(wildcard ../shared/data/gutenberg-extra)
 ARTIFACTS ?= $(if $(QUICK),artifacts-quick,artifacts)
-# The CPU preset that suits this machine (`writing7 config preset`): cpu-default where bf16 is native (AMX, AVX512-BF16),
-# cpu-fast elsewhere (float32 training is 2-3x slower there). Read when `run` starts, after the install.
+# The CPU preset that suits this machine (`writing7 config preset`): cpu-default where bf16 runs on AMX,
+# cpu-fast elsewhere (float32 training is 2-3x slower; bf16 without AMX, e.g. AMD Zen 4, about half as fast). Read when `run` starts, after the install.
 CONFIG ?= $(if $(QUICK),configs/quick.toml,configs/$(shell $(PY) -m writing7 config preset).toml)
 QUICK ?=
 STAMP := $(VENV)/.writing7-installed

@@ -87,11 +87,13 @@ def test_help_text_travels_with_each_field():
     assert help_texts["steps"] == "Number of steps."
 
 
-@pytest.mark.parametrize(("native", "expected"), [("1", "cpu-default"), ("0", "cpu-fast")])
-def test_the_cpu_preset_follows_native_bf16(monkeypatch, request, restore_logging, native, expected):
-    """`writing7 config preset` (what `make run` reads): the default where bf16 is native, the fast preset elsewhere;
-    the preset it names is a file in configs/."""
+@pytest.mark.parametrize(("native", "amx", "expected"), [
+    ("1", True, "cpu-default"), ("1", False, "cpu-fast"), ("0", True, "cpu-fast"), ("0", False, "cpu-fast")])
+def test_the_cpu_preset_wants_native_bf16_on_amx(monkeypatch, request, restore_logging, native, amx, expected):
+    """`writing7 config preset` (what `make run` reads): the default where bf16 runs on AMX, the fast preset elsewhere
+    (AVX512-BF16 without AMX included); the preset it names is a file in configs/."""
     monkeypatch.setenv("WRITING7_CPU_NATIVE_BF16", native)
+    monkeypatch.setattr("writing7.models.runtime.cpu_has_amx", lambda: amx)
     result = CliRunner().invoke(app, ["config", "preset"])
     assert result.exit_code == 0 and result.stdout.strip() == expected
     assert (request.config.rootpath / "configs" / f"{expected}.toml").is_file()

@@ -1,6 +1,7 @@
+import numpy as np
 import pytest
 
-from writing7.text.sentences import paragraph_spans, split_sentences
+from writing7.text.sentences import book_sentences, paragraph_spans, split_sentences
 
 ENGINES = [pytest.param(True, id="spacy"), pytest.param(False, id="regex")]
 
@@ -68,3 +69,35 @@ def test_empty_and_blank_texts_have_no_sentences():
     assert split_sentences("") == []
     assert split_sentences(" \n\n \t") == []
     assert paragraph_spans("a\n\n\nb") == [(0, 1), (4, 5)]
+
+
+BOOK = "Mr. Smith met Mrs. Jones. They talked.\n\n“Where?” she asked. He left.\n\nIt rained all day. Then it stopped."
+
+
+def cached_span_files(cache):
+    return sorted((cache / "sentences").glob("*.npy"))
+
+
+def test_book_sentences_are_split_once_then_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("WRITING7_CACHE", str(tmp_path))
+    assert book_sentences(BOOK) == split_sentences(BOOK)
+    (stored,) = cached_span_files(tmp_path)
+    # Spans written under the text's key are what a second call returns: it reads, it does not split again.
+    np.save(stored, np.array([[0, 3]], dtype=np.int64))
+    assert book_sentences(BOOK) == [(0, 3)]
+    # Another text has another key.
+    assert book_sentences(BOOK + " More.") == split_sentences(BOOK + " More.")
+    assert len(cached_span_files(tmp_path)) == 2
+
+
+def test_damaged_or_unwritable_cache_never_fails_a_split(tmp_path, monkeypatch):
+    monkeypatch.setenv("WRITING7_CACHE", str(tmp_path))
+    book_sentences(BOOK)
+    (stored,) = cached_span_files(tmp_path)
+    stored.write_bytes(b"")  # a truncated file
+    assert book_sentences(BOOK) == split_sentences(BOOK)
+    assert np.load(stored).tolist() == [list(span) for span in split_sentences(BOOK)]  # and rewritten whole
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("WRITING7_CACHE", str(blocked))
+    assert book_sentences(BOOK) == split_sentences(BOOK)

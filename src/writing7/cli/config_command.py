@@ -71,10 +71,11 @@ def show(
 @user_errors
 def preset() -> None:
     """Print the CPU preset (a file name in the project's `configs/`, without `.toml`) for this machine: `cpu-default` where
-    the CPU runs bf16 natively (AMX, AVX512-BF16), `cpu-fast` elsewhere, where training runs in float32 about 2-3x slower
-    (`$WRITING7_CPU_NATIVE_BF16` overrides the probe, as for `precision = "auto"`). `make run` uses it."""
+    the CPU trains in bf16 on AMX tiles, `cpu-fast` elsewhere: in float32 (AVX2) training runs 2-3x slower, and with
+    AVX512-BF16 but no AMX (AMD Zen 4) bf16 trains at under half AMX's rate (`$WRITING7_CPU_NATIVE_BF16=0` makes any CPU
+    act as one without native bf16, as for `precision = "auto"`). `make run` uses it."""
     import torch
 
-    from writing7.models.runtime import native_bf16
+    from writing7.models.runtime import cpu_has_amx, native_bf16
 
-    typer.echo("cpu-default" if native_bf16(torch.device("cpu")) else "cpu-fast")
+    typer.echo("cpu-default" if native_bf16(torch.device("cpu")) and cpu_has_amx() else "cpu-fast")

@@ -86,6 +86,12 @@ def use_bf16(precision: str, device: torch.device) -> bool:
     return precision == "bf16" or (precision == "auto" and native_bf16(device))
 
 
+def cpu_has_amx() -> bool:
+    """Whether this CPU has AMX tiles. bf16 runs natively with AVX512-BF16 alone too, but far slower: the CPU-default
+    training step ran 26.6 texts/s in bf16 on a 2-core Xeon with AMX and 12.7 on a 2-core AMD EPYC (Zen 4) without."""
+    return bool(torch.cpu._is_amx_tile_supported())
+
+
 def cpu_has_vnni() -> bool:
     """Whether this CPU has AVX512-VNNI or AVX-VNNI: u8 x s8 products summed straight into int32, no int16 step."""
     return bool(torch.cpu._is_vnni_supported())

@@ -29,7 +29,7 @@ from writing7.corpus import BookFile, read_corpus_book
 from writing7.parallel import map_in_order, worker_count
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks, window_bounds
 from writing7.text.fingerprint import fingerprint
-from writing7.text.sentences import split_sentences
+from writing7.text.sentences import book_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def chunk_book(book: BookFile, cfg: BookChunkingSettings) -> BookChunks:
     if standardized.skip_reason is not None:
         return BookChunks(**common, chunks=[], chunk_keys=[], window_keys=empty, skip_reason=standardized.skip_reason)
     text = standardized.text
-    sentences = split_sentences(text)
+    sentences = book_sentences(text)
     candidates = make_chunks(
         text, sentences, book_id=book.book_id, author=book.author, chunk_size=cfg.chunk_size,
         overlap=cfg.overlap, min_chars=cfg.min_chunk_chars, min_stopword_ratio=cfg.min_stopword_ratio,

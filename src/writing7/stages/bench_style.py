@@ -27,7 +27,7 @@ from writing7.config.bench_style import BenchStyleConfig
 from writing7.corpus import BookFile, discover_books, read_corpus_book
 from writing7.progress import progress_disabled
 from writing7.text.chunks import Chunk, make_chunks
-from writing7.text.sentences import split_sentences
+from writing7.text.sentences import book_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def read_author_books(books: Sequence[BookFile], cfg: BenchStyleConfig) -> dict[
             logger.warning("skipping %s: %s", book.book_id, standardized.skip_reason)
             continue
         text = standardized.text
-        chunks = make_chunks(text, split_sentences(text), book_id=book.book_id, author=book.author,
+        chunks = make_chunks(text, book_sentences(text), book_id=book.book_id, author=book.author,
                              chunk_size=cfg.chunk_size, overlap=cfg.chunk_size, min_chars=cfg.min_chunk_chars,
                              min_stopword_ratio=MIN_STOPWORD_RATIO)
         if chunks:

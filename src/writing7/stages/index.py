@@ -21,7 +21,7 @@ from writing7.corpus import BookFile, corpus_inputs, discover_corpora, read_corp
 from writing7.inference.index import BookIndex, IndexedBook
 from writing7.parallel import map_in_order, worker_count
 from writing7.text.chunks import Chunk, make_chunks, sample_chunks
-from writing7.text.sentences import split_sentences
+from writing7.text.sentences import book_sentences
 from writing7.stages import StageResult
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def book_chunks(book: BookFile, cfg: IndexConfig) -> tuple[list[Chunk], list[Chu
     if standardized.skip_reason:
         logger.warning("skipping %s: %s", book.book_id, standardized.skip_reason)
         return [], []
-    chunks = make_chunks(standardized.text, split_sentences(standardized.text), book_id=book.book_id, author=book.author,
+    chunks = make_chunks(standardized.text, book_sentences(standardized.text), book_id=book.book_id, author=book.author,
                          chunk_size=cfg.chunk_size, overlap=cfg.overlap, min_chars=cfg.min_chunk_chars,
                          min_stopword_ratio=cfg.min_stopword_ratio)
     indexed = sample_chunks(chunks, cfg.max_chunks_per_book, cfg.seed)
