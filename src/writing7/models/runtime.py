@@ -88,7 +88,7 @@ def use_bf16(precision: str, device: torch.device) -> bool:
 
 def cpu_has_amx() -> bool:
     """Whether this CPU has AMX tiles. bf16 runs natively with AVX512-BF16 alone too, but far slower: the CPU-default
-    training step ran 26.6 texts/s in bf16 on a 2-core Xeon with AMX and 12.7 on a 2-core AMD EPYC (Zen 4) without."""
+    training step ran 26.6 texts/s in bf16 on a 2-core Xeon with AMX and 12.4 on a 2-core AMD EPYC (Zen 4) without."""
     return bool(torch.cpu._is_amx_tile_supported())
 
 
