@@ -172,7 +172,7 @@ def book_sentences(text: str) -> list[tuple[int, int]]:
     """
     path = cache_dir() / "sentences" / f"{_sentences_key(text)}.npy"
     try:
-        return [(int(start), int(end)) for start, end in np.load(path, allow_pickle=False)]
+        return [(start, end) for start, end in np.load(path, allow_pickle=False).tolist()]
     except (OSError, ValueError, EOFError):  # absent, or a damaged file: split again
         pass
     spans = split_sentences(text)
