@@ -205,3 +205,44 @@ def test_without_float_layers_every_linear_is_quantized(calibrated_matcher_dir):
     encoder = MatcherModel.load(calibrated_matcher_dir, device="cpu", precision="fp32").encoder
     quantized = quantize_linear_layers(encoder, keep_float=None)
     assert not any(type(module) is torch.nn.Linear for module in quantized.modules())
+
+
+@pytest.fixture
+def avx512_bf16_cpu_without_amx(monkeypatch):
+    """A CPU with AVX512-BF16 and no AMX, with no override set, and the per-process probe result forgotten before and after."""
+    monkeypatch.delenv(runtime.CPU_NATIVE_BF16_ENV, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    runtime._bf16_pays_on_this_cpu.cache_clear()
+    yield
+    runtime._bf16_pays_on_this_cpu.cache_clear()
+
+
+@pytest.mark.parametrize(("speedup", "bf16"), [(0.6, False), (1.1, False), (1.2, True), (2.0, True)])
+def test_avx512_bf16_without_amx_runs_bf16_only_where_the_probe_finds_it_faster(avx512_bf16_cpu_without_amx, monkeypatch, caplog,
+                                                                                 speedup, bf16):
+    probes = []
+    monkeypatch.setattr(runtime, "bf16_speedup", lambda: probes.append(speedup) or speedup)
+    with caplog.at_level(logging.INFO, logger="writing7.models.runtime"):
+        assert runtime.native_bf16(CPU) is bf16
+        assert resolve_precision("auto", CPU) == ("bf16" if bf16 else "int8")
+        assert runtime.use_bf16("auto", CPU) is bf16  # training's autocast follows the same probe
+    assert probes == [speedup]  # measured once per process
+    assert f"{speedup:.2f}x float32's speed" in caplog.text
+
+
+def test_amx_and_the_override_need_no_probe(avx512_bf16_cpu_without_amx, monkeypatch):
+    def no_probe() -> float:
+        raise AssertionError("the probe must not run")
+
+    monkeypatch.setattr(runtime, "bf16_speedup", no_probe)
+    monkeypatch.setenv(runtime.CPU_NATIVE_BF16_ENV, "0")
+    assert not runtime.native_bf16(CPU)
+    monkeypatch.delenv(runtime.CPU_NATIVE_BF16_ENV)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert runtime.native_bf16(CPU)
+
+
+def test_the_bf16_probe_times_both_paths_of_a_real_product():
+    speedup = runtime.bf16_speedup(rows=64, width=32, repeats=2)  # runs on any CPU (bf16 emulated where not native)
+    assert np.isfinite(speedup) and speedup > 0

@@ -72,8 +72,9 @@ def show(
 def preset() -> None:
     """Print the CPU preset (a file name in the project's `configs/`, without `.toml`) for this machine: `cpu-default` where
     the CPU trains in bf16 on AMX tiles, `cpu-fast` elsewhere: in float32 (AVX2) training runs 2-3x slower, and with
-    AVX512-BF16 but no AMX (AMD Zen 4) bf16 trains at under half AMX's rate (`$WRITING7_CPU_NATIVE_BF16=0` makes any CPU
-    act as one without native bf16, as for `precision = "auto"`). `make run` uses it."""
+    AVX512-BF16 but no AMX bf16 trains at under half AMX's rate (AMD Zen 4) or slower than float32 (an Intel Xeon whose
+    hypervisor hides AMX) (`$WRITING7_CPU_NATIVE_BF16=0` makes any CPU act as one without native bf16, as for
+    `precision = "auto"`). `make run` uses it."""
     import torch
 
     from writing7.models.runtime import cpu_has_amx, native_bf16

@@ -1,7 +1,9 @@
 """Device and precision choices shared by training and inference, and loading errors of saved model folders.
 
-bf16 autocast is used where the hardware runs it natively: CUDA with bf16 support, and CPUs with
-AVX512-BF16 or AMX (on those, a MiniLM training step is about 1.6x faster than float32). Elsewhere
+bf16 autocast is used where the hardware runs it natively and faster than float32 (:func:`native_bf16`):
+CUDA with bf16 support, CPUs with AMX (a MiniLM training step about 2.8x float32's rate), and CPUs with
+AVX512-BF16 but no AMX where a probe product says so. Those differ: on an AMD EPYC Zen 4 the training step
+ran 1.75x faster in bf16, on an Intel Xeon whose hypervisor hides AMX 0.7x (inference 0.65x). Elsewhere
 autocast would emulate bf16 and be slower than float32, so it stays off.
 
 Inference (and prepare's mining embeddings) has a fourth choice, ``int8``: the encoder's ``Linear``
@@ -9,9 +11,9 @@ layers dynamically quantized at load time (:func:`quantize_linear_layers`), so t
 serves every precision. ``auto`` resolves here, in one place (:class:`PrecisionPlan`):
 
 - CUDA: bf16 where supported, else fp32 (dynamic int8 kernels are CPU-only);
-- a CPU with native bf16 (AVX512-BF16 or AMX): bf16 -- measured faster than int8 there
-  (``bench/score_pairs.py``);
-- any other CPU (AVX2 laptops and VMs): int8.
+- a CPU where :func:`native_bf16` holds (AMX; AVX512-BF16 where the probe finds bf16 faster than float32):
+  bf16 -- measured faster than int8 with AMX (``bench/score_pairs.py``), about as fast on Zen 4;
+- any other CPU (AVX2 laptops and VMs; AVX512-BF16 CPUs where bf16 is slower than float32): int8.
 
 An ``auto`` choice other than fp32 is kept only once it matches fp32 on a check batch (the first
 texts encoded): the smallest cosine between the two embeddings of a text must reach
@@ -21,10 +23,12 @@ texts encoded): the smallest cosine between the two embeddings of a text must re
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -65,8 +69,16 @@ def resolve_device(device: str | None = None) -> torch.device:
 CPU_NATIVE_BF16_ENV = "WRITING7_CPU_NATIVE_BF16"
 
 
+# A CPU with AVX512-BF16 but no AMX runs bf16 only where a probe product is at least this much faster than float32.
+BF16_MIN_SPEEDUP = 1.2
+
+
 def native_bf16(device: torch.device) -> bool:
-    """Whether ``device`` runs bf16 matrix products natively (not emulated); ``$WRITING7_CPU_NATIVE_BF16`` overrides the CPU probe."""
+    """Whether ``device`` runs bf16 matrix products natively (not emulated) and faster than float32.
+
+    CUDA: bf16 support. CPU: ``$WRITING7_CPU_NATIVE_BF16`` when set; else AMX; else AVX512-BF16 and
+    :func:`bf16_speedup` at least :data:`BF16_MIN_SPEEDUP` (measured once per process); else no.
+    """
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type != "cpu":
@@ -76,7 +88,39 @@ def native_bf16(device: torch.device) -> bool:
         raise ValueError(f"${CPU_NATIVE_BF16_ENV} is {override!r}: use 0 (act as a CPU without native bf16) or 1, or unset it")
     if override:
         return override == "1"
-    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    if cpu_has_amx():
+        return True
+    return bool(torch.cpu._is_avx512_bf16_supported()) and _bf16_pays_on_this_cpu()
+
+
+@functools.lru_cache(maxsize=1)
+def _bf16_pays_on_this_cpu() -> bool:
+    speedup = bf16_speedup()
+    logger.info("bf16 probe: a bf16 product runs at %.2fx float32's speed on this CPU (AVX512-BF16, no AMX): %s", speedup,
+                "bf16 where auto" if speedup >= BF16_MIN_SPEEDUP else f"under {BF16_MIN_SPEEDUP}x, so no bf16 for auto")
+    return speedup >= BF16_MIN_SPEEDUP
+
+
+def bf16_speedup(rows: int = 1024, width: int = 384, repeats: int = 5) -> float:
+    """float32 time over bf16-autocast time of one ``Linear(width, 4 * width)`` on ``rows`` inputs, the shape of
+    MiniLM's feed-forward products (best of ``repeats`` each, alternating; about 0.1 s on 2 cores).
+
+    The CPU flags alone do not tell: with AVX512-BF16 and no AMX, the MiniLM training step ran 1.75x faster in bf16
+    than in float32 on an AMD EPYC (Zen 4) and 0.7x as fast on an Intel Xeon whose hypervisor hides AMX; this
+    product measured 0.62x there.
+    """
+    generator = torch.Generator().manual_seed(0)
+    layer = torch.nn.Linear(width, 4 * width)
+    inputs = torch.randn(rows, width, generator=generator)
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    with torch.inference_mode():
+        for _ in range(repeats + 1):  # the first round warms both paths up and is dropped
+            for bf16 in (False, True):
+                started = time.perf_counter()
+                with autocast(torch.device("cpu"), bf16):
+                    layer(inputs)
+                timings[bf16].append(time.perf_counter() - started)
+    return min(timings[False][1:]) / max(min(timings[True][1:]), 1e-9)
 
 
 def use_bf16(precision: str, device: torch.device) -> bool:
@@ -88,7 +132,8 @@ def use_bf16(precision: str, device: torch.device) -> bool:
 
 def cpu_has_amx() -> bool:
     """Whether this CPU has AMX tiles. bf16 runs natively with AVX512-BF16 alone too, but far slower: the CPU-default
-    training step ran 26.6 texts/s in bf16 on a 2-core Xeon with AMX and 12.4 on a 2-core AMD EPYC (Zen 4) without."""
+    training step ran 26.6 texts/s in bf16 on a 2-core Xeon with AMX, 12.4 on a 2-core AMD EPYC (Zen 4) without and
+    5.9 on a 2-core Xeon whose hypervisor hides AMX (7.5 there in float32)."""
     return bool(torch.cpu._is_amx_tile_supported())
 
 
@@ -105,8 +150,7 @@ AUTO_CPU_FALLBACK = "int8"
 def resolve_precision(precision: str, device: torch.device, *, bf16_native: bool | None = None) -> str:
     """The path an inference ``precision`` setting runs on ``device``: ``fp32``, ``bf16`` or ``int8``.
 
-    ``auto`` -> bf16 where it is native (CUDA with bf16, CPUs with AVX512-BF16 or AMX), int8 on any other
-    CPU, fp32 on any other device; :class:`PrecisionPlan` then checks the choice against fp32.
+    ``auto`` -> bf16 where it is native and fast (:func:`native_bf16`), int8 on any other CPU, fp32 on any other device; :class:`PrecisionPlan` then checks the choice against fp32.
     ``bf16_native`` overrides the hardware probe (tests).
     """
     if precision not in INFERENCE_PRECISIONS:
