@@ -1,7 +1,7 @@
 """Device and precision choices shared by training and inference, and loading errors of saved model folders.
 
 bf16 autocast is used where the hardware runs it natively and faster than float32 (:func:`native_bf16`):
-CUDA with bf16 support, CPUs with AMX (a MiniLM training step about 2.8x float32's rate), and CPUs with
+CUDA with bf16 support, CPUs with AMX (a MiniLM training step 2-3x float32's rate), and CPUs with
 AVX512-BF16 but no AMX where a probe product says so. Those differ: on an AMD EPYC Zen 4 the training step
 ran 1.75x faster in bf16, on an Intel Xeon whose hypervisor hides AMX 0.7x (inference 0.65x). Elsewhere
 autocast would emulate bf16 and be slower than float32, so it stays off.
