@@ -10,7 +10,7 @@ FIT_CORPUS ?= $(wildcard ../shared/data/gutenberg-extra)
 ARTIFACTS ?= $(if $(QUICK),artifacts-quick,artifacts)
 # The CPU preset that suits this machine (`writing7 config preset`): cpu-default where bf16 runs on AMX,
 # cpu-fast elsewhere (float32 training is 2-3x slower; bf16 without AMX, e.g. AMD Zen 4, about half as fast). Read when `run` starts, after the install.
-CONFIG ?= $(if $(QUICK),configs/quick.toml,configs/$(shell $(PY) -m writing7 config preset).toml)
+CONFIG ?= $(if $(QUICK),configs/quick.toml,configs/$(shell $(PY) -m writing7 --quiet config preset).toml)
 QUICK ?=
 STAMP := $(VENV)/.writing7-installed
 export HF_HUB_OFFLINE := 1
