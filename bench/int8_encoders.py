@@ -43,10 +43,9 @@ def load(model_dir: Path, path: str) -> tuple[object, float]:
 
 def main() -> None:
     import numpy as np
-    import torch
 
     from writing7.models.onnx_int8 import onnx_runtime_available
-    from writing7.models.runtime import native_bf16
+    from writing7.models.runtime import cpu_has_bf16_instructions
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True, help="A trained model folder.")
@@ -57,7 +56,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, help="Also write the report as JSON here.")
     args = parser.parse_args()
 
-    paths = ["fp32", *(["bf16"] if native_bf16(torch.device("cpu")) else []), "int8:torch", *(["int8:onnxruntime"] if onnx_runtime_available() else [])]
+    paths = ["fp32", *(["bf16"] if cpu_has_bf16_instructions() else []), "int8:torch", *(["int8:onnxruntime"] if onnx_runtime_available() else [])]
     texts = [text for _, text in passages(args.passages, words=args.words)]
     cpu = cpu_description()
     print(f"cpu: {cpu}\n{len(texts)} passages of {args.words} words, batch {args.batch_size}, {args.rounds} round(s), paths {', '.join(paths)}", flush=True)

@@ -85,12 +85,10 @@ def run_command(model: Path, source: Path, output: Path, *, uncalibrated: bool, 
 
 def default_precisions() -> list[str]:
     """fp32 everywhere, bf16 where this CPU runs it natively, int8 on PyTorch and (when installed) on ONNX Runtime."""
-    import torch
-
     from writing7.models.onnx_int8 import onnx_runtime_available
-    from writing7.models.runtime import native_bf16
+    from writing7.models.runtime import cpu_has_bf16_instructions
 
-    return ["fp32", *(["bf16"] if native_bf16(torch.device("cpu")) else []), "int8:torch",
+    return ["fp32", *(["bf16"] if cpu_has_bf16_instructions() else []), "int8:torch",
             *(["int8:onnxruntime"] if onnx_runtime_available() else [])]
 
 

@@ -150,8 +150,8 @@ def measure(model: Path, pairs: list, warmup: list, *, uncalibrated: bool, batch
         "p50_ms": round(float(np.percentile(latencies, 50)), 1), "p99_ms": round(float(np.percentile(latencies, 99)), 1),
         "server_mean_batch": batching_stats["mean_batch_items"],
         # shares of the machine's CPU time during the timed requests: what the load generator took from the server
-        "client_cpu_share": round(result["client_cpu"] / (result["wall"] * (os.cpu_count() or 1)), 3),
-        "server_cpu_share": round(server_cpu / (result["wall"] * (os.cpu_count() or 1)), 3),
+        **{f"{side}_cpu_share": round(seconds / (result["wall"] * (os.cpu_count() or 1)), 3)
+           for side, seconds in (("client", result["client_cpu"]), ("server", server_cpu))},
     }
 
 
@@ -197,11 +197,9 @@ def ceiling_in_subprocess(model: Path, pairs: list, *, uncalibrated: bool, batch
 
 def default_precisions() -> list[str]:
     """fp32 and int8 everywhere, bf16 where this CPU runs it natively."""
-    import torch
+    from writing7.models.runtime import cpu_has_bf16_instructions
 
-    from writing7.models.runtime import native_bf16
-
-    return ["fp32", *(["bf16"] if native_bf16(torch.device("cpu")) else []), "int8"]
+    return ["fp32", *(["bf16"] if cpu_has_bf16_instructions() else []), "int8"]
 
 
 def main() -> None:
