@@ -3,6 +3,7 @@
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from datasets import load_from_disk
 from writing7.corpus import discover_books
 from writing7.prepare.chunking import chunk_books
 from writing7.prepare.phases import PhaseTimer
-from writing7.prepare.ray_runtime import ray_session
+from writing7.prepare.ray_runtime import ray_session, run_tasks
 from writing7.prepare.sharding import FAULT_ENV, FAULT_KIND_ENV, chunk_books_sharded
 from writing7.stages.prepare import run
 
@@ -107,6 +108,38 @@ def test_a_task_out_of_retries_fails_naming_the_shard(local_ray, books, chunking
     with pytest.raises(RuntimeError, match=r"shard task shard_0000\.jsonl failed after 0 retries \(RayTaskError\(OSError\): .*injected fault in shard_0000\.jsonl\); the finished shards stay in .*shards: rerun to resume"):
         stage_a(books, chunking_config(force_sharded=True, shard_max_retries=0), tmp_path / "shards")
     assert (tmp_path / "shards" / "shards_manifest.json").is_file()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_failure_kills_the_workers_of_running_tasks_so_none_is_reused_half_interrupted(local_ray, tmp_path):
+    """An interrupt could stop a running task inside ``import torch``, and Ray would reuse that broken worker."""
+
+    def record_pid_then(folder: str, action: str) -> None:
+        # Nested, so Ray ships it by value (its workers cannot import this test module).
+        (Path(folder) / f"{os.getpid()}.{action}").touch()
+        if action == "busy":
+            time.sleep(120)
+        deadline = time.monotonic() + 60
+        while not list(Path(folder).glob("*.busy")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raise ValueError("a bug in one task, raised while the other task runs")
+
+    calls = [(str(tmp_path), "busy"), (str(tmp_path), "fail")]
+    with pytest.raises(RuntimeError, match=r"task fail failed after 0 retries \(RayTaskError\(ValueError\)"):
+        run_tasks(record_pid_then, calls, labels=["task busy", "task fail"], max_retries=0,
+                  on_result=lambda result: None, on_poll=lambda: None, poll_seconds=0.2)
+    busy_worker = int(next(tmp_path.glob("*.busy")).stem)
+    deadline = time.monotonic() + 30
+    while _alive(busy_worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(busy_worker)
 
 
 def test_rerun_reuses_verified_shards_and_redoes_the_others(local_ray, books, expected, chunking_config, tmp_path):

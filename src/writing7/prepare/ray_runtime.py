@@ -159,6 +159,11 @@ def run_tasks(
     and fail at once. ``on_poll`` runs at least every ``poll_seconds`` (the caller saves its
     progress there). On a final failure the remaining tasks are cancelled and a
     :class:`RuntimeError` names the failed task.
+
+    A running task is cancelled by killing its worker (``force=True``): the default interrupt raises
+    KeyboardInterrupt wherever the task is, and in the middle of a first ``import torch`` (spaCy
+    imports it) that leaves the worker with a half-imported module; Ray then reuses the worker, and
+    every later task on it fails with "partially initialized module 'torch'".
     """
     ray = import_ray()
     remote = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=[OSError])(function)
@@ -172,7 +177,7 @@ def run_tasks(
             on_poll()
     finally:
         for reference in pending:
-            ray.cancel(reference)
+            ray.cancel(reference, force=True)
 
 
 def _result(ray: ModuleType, reference: Any, label: str, max_retries: int) -> Any:
