@@ -30,6 +30,8 @@ def test_verdict_writes_heads_per_task_and_band_and_skips_when_current(fitted: P
     saved = json.loads((model_dir / VERDICT_FILE).read_text())
     assert saved["features"] == list(FEATURE_NAMES) and set(saved["heads"]) == {"book", "author"}
     assert {"passage", "excerpt"} <= set(saved["heads"]["book"])  # fixture books (~2,500 words) give 200- and 1,000-word pairs
+    out_of_fold = saved["heads"]["book"]["passage"]["validation"]["cross_validated"]  # folds grouped by author
+    assert 0.0 <= out_of_fold["auc"] <= 1.0 and 0.0 <= out_of_fold["ece"] <= 1.0
     assert manifest.stats["fit_corpora"] == [] and manifest.stats["pairs"]["200"] > 0
     fit = load_fit_features(model_dir / FIT_FEATURES_FILE)
     pairs, features = fit["200"]
@@ -71,6 +73,7 @@ def test_evaluation_by_length_reports_every_system_the_ablation_and_the_markdown
     assert set(systems) == {"verdict (calibrated)", "char4_tfidf", "cosine_delta_300", "char4+delta", "base_cosine"}
     assert all(0 <= metrics["ece"] <= 1 for metrics in systems.values())
     assert set(report["ablation"]["200"]["book"]) == {"all features", *(f"without {name}" for name in FEATURE_NAMES)}
+    assert 0.0 <= report["ablation"]["200"]["book"]["all features"] <= 1.0  # cross-validated, folds grouped by author
     markdown = (reports / evaluate_lengths.REPORT_MARKDOWN).read_text()
     assert "## 200 words, book task" in markdown and "Ablation" in markdown
     topic = report["lengths"]["200"]["topic"]  # same book vs the nearest other-author book, answered by the book verdict

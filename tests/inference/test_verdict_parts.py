@@ -47,6 +47,58 @@ def test_contributions_plus_bias_reproduce_the_logit_and_survive_json():
     np.testing.assert_allclose(restored.predict(features), head.predict(features), atol=1e-12)
 
 
+def overfitting_pairs(pairs: int, noise_features: int, signal: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One feature of strength ``signal`` plus ``noise_features`` of pure noise; 10 groups (authors) at random."""
+    rng = np.random.default_rng(seed)
+    labels = rng.random(pairs) < 0.5
+    features = rng.normal(size=(pairs, 1 + noise_features))
+    features[:, 0] += signal * labels
+    return features, labels, rng.integers(0, 10, pairs)
+
+
+def test_out_of_fold_logits_expose_an_overfitted_head_and_agree_with_a_sound_one():
+    from sklearn.metrics import roc_auc_score
+
+    from writing7.calibration.fused import out_of_fold_logits
+
+    def in_sample_and_held_out_auc(features, labels, groups, inverse_regularisation):
+        in_sample = FusedLogisticCalibrator(inverse_regularisation).fit(features, labels).logit(features)
+        held_out = out_of_fold_logits(features, labels, groups, inverse_regularisation=inverse_regularisation)
+        return roc_auc_score(labels, in_sample), roc_auc_score(labels, held_out)
+
+    inside, outside = in_sample_and_held_out_auc(*overfitting_pairs(160, 40, 0.8, seed=4), 100.0)  # 41 weights, 160 pairs
+    assert inside - outside > 0.1
+    inside, outside = in_sample_and_held_out_auc(*overfitting_pairs(4_000, 1, 1.5, seed=5), 1.0)  # 2 weights, 4,000 pairs
+    assert abs(inside - outside) < 0.005
+
+
+def test_out_of_fold_logits_need_two_groups_and_both_classes_in_each_fit():
+    from writing7.calibration.fused import out_of_fold_logits
+
+    features, labels, _ = overfitting_pairs(40, 1, 1.0, seed=6)
+    assert out_of_fold_logits(features, labels, np.zeros(40, int), inverse_regularisation=1.0) is None
+    groups = labels.astype(int)  # leaving one group out leaves one class
+    assert out_of_fold_logits(features, labels, groups, inverse_regularisation=1.0) is None
+    logits = out_of_fold_logits(features, labels, np.arange(40) % 4, inverse_regularisation=1.0)
+    assert logits.shape == (40,) and np.isfinite(logits).all()
+
+
+def test_heads_report_their_author_grouped_cross_validation_without_changing():
+    from writing7.inference.verdict import FEATURE_NAMES, fit_band_heads
+
+    rng = np.random.default_rng(7)
+    labels = rng.random(300) < 0.5
+    values = rng.normal(size=(300, len(FEATURE_NAMES))) + labels[:, None] * 0.3  # many weak features on few pairs
+    bands, groups = np.array(["passage"] * 300), rng.integers(0, 8, 300)
+    settings = {"task": "author", "target_metric": "overall", "inverse_regularisation": 10.0, "max_band_fraction": 0.2}
+    plain = fit_band_heads(values, labels, bands, **settings)["passage"]
+    grouped = fit_band_heads(values, labels, bands, groups=groups, **settings)["passage"]
+    assert "cross_validated" not in plain.validation
+    assert set(grouped.validation["cross_validated"]) == {"auc", "ece"}
+    assert grouped.validation["cross_validated"]["auc"] < grouped.validation["auc"]  # unseen authors are harder
+    np.testing.assert_array_equal(grouped.scaler.coef_, plain.scaler.coef_)
+
+
 def test_fused_head_needs_both_classes():
     with pytest.raises(ValueError, match="one class only"):
         FusedLogisticCalibrator().fit(np.zeros((4, 2)), np.ones(4, bool))

@@ -9,6 +9,10 @@ fitted by maximum likelihood is calibrated on its fitting distribution by constr
 
 Being linear, the logit decomposes exactly into one contribution per feature plus the intercept
 (:meth:`FusedLogisticCalibrator.contributions`): the "why" of a verdict.
+
+On its fitting pairs such a head is calibrated; on new authors it need not be, since the weights also
+learn the fitting authors' quirks. :func:`out_of_fold_logits` gives each pair the logit of a head fitted
+without its group (author-grouped folds): what the head does on authors it has not seen.
 """
 
 from __future__ import annotations
@@ -55,3 +59,21 @@ class FusedLogisticCalibrator(Calibrator):
 
     def predict(self, features: Any) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logit(features)))
+
+
+def out_of_fold_logits(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, inverse_regularisation: float,
+                       folds: int = 5) -> np.ndarray | None:
+    """(n,) each pair's logit from a head fitted without its group (``folds`` folds, grouped); None when a fold
+    cannot be fitted (fewer than two groups, or a training part with one class)."""
+    from sklearn.model_selection import GroupKFold
+
+    group_count = len(set(np.asarray(groups).tolist()))
+    if group_count < 2:
+        return None
+    logits = np.zeros(len(labels))
+    for train, held_out in GroupKFold(n_splits=min(folds, group_count)).split(features, labels, groups):
+        if len(set(labels[train].tolist())) < 2:
+            return None
+        logits[held_out] = FusedLogisticCalibrator(inverse_regularisation).fit(features[train], labels[train]).logit(features[held_out])
+    return logits
+

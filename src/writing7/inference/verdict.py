@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from writing7.artifacts import atomic_write_json, read_versioned_json
-from writing7.calibration.fused import FusedLogisticCalibrator
+from writing7.calibration.fused import FusedLogisticCalibrator, out_of_fold_logits
 from writing7.calibration.threshold import ThresholdCalibrator
 from writing7.inference.documents import PASSAGE_FEATURE_NAMES, ChunkingSettings, document_chunks, passage_features
 from writing7.models.scoring import ENCODE_BATCH_SIZE, check_pairs, unique_texts
@@ -327,8 +327,13 @@ class Verdict:
 
 
 def fit_band_heads(values: np.ndarray, labels: np.ndarray, bands: np.ndarray, *, task: str, target_metric: str,
-                   inverse_regularisation: float, max_band_fraction: float) -> dict[str, BandHead]:
-    """One :class:`BandHead` per length band present in ``bands`` ((n,) band names) for one task, each on its :func:`head_features`."""
+                   inverse_regularisation: float, max_band_fraction: float, groups: np.ndarray | None = None) -> dict[str, BandHead]:
+    """One :class:`BandHead` per length band present in ``bands`` ((n,) band names) for one task, each on its :func:`head_features`.
+
+    Each head's ``validation`` holds its in-sample AUC and ECE and, with ``groups`` ((n,) each pair's author), the
+    AUC and ECE of its author-grouped out-of-fold logits (``cross_validated``): what it does on authors it was not
+    fitted on.
+    """
     from writing7.metrics.calibration_error import expected_calibration_error
     from writing7.metrics.pan import auc
 
@@ -336,12 +341,16 @@ def fit_band_heads(values: np.ndarray, labels: np.ndarray, bands: np.ndarray, *,
     for band in sorted(set(bands.tolist()), key=[name for name, _ in LENGTH_BANDS].index):
         mask = bands == band
         features = head_features(task, band)
-        read = values[mask][:, feature_columns(features)]
-        scaler = FusedLogisticCalibrator(inverse_regularisation).fit(read, labels[mask])
+        read, band_labels = values[mask][:, feature_columns(features)], labels[mask]
+        scaler = FusedLogisticCalibrator(inverse_regularisation).fit(read, band_labels)
         probabilities = scaler.predict(read)
-        decision = ThresholdCalibrator(target_metric=target_metric, max_band_fraction=max_band_fraction).fit(probabilities, labels[mask])
-        validation = {"pairs": int(mask.sum()), "positives": int(labels[mask].sum()), "auc": auc(labels[mask], probabilities),
-                      "ece": expected_calibration_error(labels[mask], probabilities)}
+        decision = ThresholdCalibrator(target_metric=target_metric, max_band_fraction=max_band_fraction).fit(probabilities, band_labels)
+        validation: dict[str, Any] = {"pairs": int(mask.sum()), "positives": int(band_labels.sum()), "auc": auc(band_labels, probabilities),
+                                      "ece": expected_calibration_error(band_labels, probabilities)}
+        out_of_fold = None if groups is None else out_of_fold_logits(read, band_labels, groups[mask], inverse_regularisation=inverse_regularisation)
+        if out_of_fold is not None:
+            held_out = 1.0 / (1.0 + np.exp(-out_of_fold))
+            validation["cross_validated"] = {"auc": auc(band_labels, held_out), "ece": expected_calibration_error(band_labels, held_out)}
         logger.info("verdict: %s task, %s band: %s", task, band, validation)
         heads[band] = BandHead(features, scaler, decision, validation)
     return heads

@@ -41,6 +41,10 @@ class LengthPairs:
     kinds: list[str]  # "same_book" | "same_author" | "different" | "different_nearest"
     books: list[tuple[str, str]]
 
+    def first_authors(self) -> np.ndarray:
+        """(n,) the author of each pair's first text (book ids are ``author/title``): the groups of author-grouped folds."""
+        return np.array([first.split("/")[0] for first, _ in self.books])
+
     def merged(self, other: LengthPairs) -> LengthPairs:
         """These pairs followed by ``other``'s (same length label as these)."""
         return LengthPairs(self.length, self.texts1 + other.texts1, self.texts2 + other.texts2, self.kinds + other.kinds, self.books + other.books)

@@ -33,7 +33,7 @@ from writing7.artifacts import (
     ArtifactLayout, atomic_directory, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest,
     require_input,
 )
-from writing7.calibration.fused import FusedLogisticCalibrator
+from writing7.calibration.fused import FusedLogisticCalibrator, out_of_fold_logits
 from writing7.calibration.platt import PlattCalibrator
 from writing7.config.evaluate import EvaluateConfig
 from writing7.corpus import corpus_inputs
@@ -102,20 +102,13 @@ def system_outputs(task: str, verdict: Verdict, fit: SplitScores, base_validatio
 
 def ablation(task: str, scores: SplitScores, *, folds: int = 5) -> dict[str, float | None]:
     """Cross-validated AUC on the verdict's fitting pairs (folds grouped by the first text's author), all features vs each removed."""
-    from sklearn.model_selection import GroupKFold
-
     mask, labels = scores.pairs.task(task)
     values = scores.features.values[mask]
-    groups = np.array([book.split("/")[0] for book, _ in scores.pairs.books])[mask]
-    splits = list(GroupKFold(n_splits=min(folds, len(set(groups)))).split(values, labels, groups))
+    groups = scores.pairs.first_authors()[mask]
 
     def cross_validated_auc(kept: list[int]) -> float | None:
-        predictions = np.zeros(labels.size)
-        for train, held_out in splits:
-            if len(set(labels[train].tolist())) < 2:
-                return None
-            predictions[held_out] = FusedLogisticCalibrator(1.0).fit(values[train][:, kept], labels[train]).predict(values[held_out][:, kept])
-        return auc(labels, predictions)
+        logits = out_of_fold_logits(values[:, kept], labels, groups, inverse_regularisation=1.0, folds=folds)
+        return None if logits is None else auc(labels, 1.0 / (1.0 + np.exp(-logits)))
 
     band = band_of(float(np.median(scores.features.shorter_words[mask])))
     read = feature_columns(head_features(task, band)).tolist()  # a feature this length's head does not read shows as None

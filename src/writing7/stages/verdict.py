@@ -60,15 +60,16 @@ def fit_verdict(cfg: CalibrateConfig, pairs: dict[str, LengthPairs], features: d
     stats: dict[str, Any] = {"pairs": {length: len(p.kinds) for length, p in pairs.items()}, "fit_corpora": list(cfg.fit_corpora),
                              "pairs_per_kind": cfg.verdict_pairs_per_kind, "seed": cfg.seed}
     for task in TASKS:
-        values, labels, bands = [], [], []
+        values, labels, bands, authors = [], [], [], []
         for length, length_pairs in pairs.items():
             mask, task_labels = length_pairs.task(task)
             values.append(features[length].values[mask])
             labels.append(task_labels)
             bands += [band_of(words) for words in features[length].shorter_words[mask]]
+            authors.append(length_pairs.first_authors()[mask])
         heads[task] = fit_band_heads(np.concatenate(values), np.concatenate(labels), np.array(bands), task=task,
                                      target_metric=cfg.target_metric, inverse_regularisation=cfg.verdict_inverse_regularisation,
-                                     max_band_fraction=cfg.max_band_fraction)
+                                     max_band_fraction=cfg.max_band_fraction, groups=np.concatenate(authors))
         stats[task] = {band: head.validation for band, head in heads[task].items()}
     min_words = float(min(features[length].shorter_words.min() for length in pairs))
     return Verdict(chunking_settings(cfg), profiler, heads, stats, min_words)
