@@ -159,18 +159,13 @@ def system_probabilities(task: str, verdict, fit, test) -> dict[str, tuple[np.nd
 
 def in_domain_auc(task: str, test, kept: list[int] | None = None) -> float | None:
     """5-fold cross-validated AUC inside the test pool, folds grouped by author (the reference a transfer is compared with)."""
-    from sklearn.model_selection import GroupKFold
-
-    from writing7.calibration.fused import FusedLogisticCalibrator
+    from writing7.calibration.fused import out_of_fold_logits
     from writing7.metrics.pan import auc
 
     mask, labels = test.pairs.task(task)
     values = test.features.values[mask] if kept is None else test.features.values[mask][:, kept]
-    groups = np.array([book.split("/")[0] for book, _ in test.pairs.books])[mask]
-    predictions = np.zeros(labels.size)
-    for train, held_out in GroupKFold(n_splits=min(5, len(set(groups)))).split(values, labels, groups):
-        predictions[held_out] = FusedLogisticCalibrator(1.0).fit(values[train], labels[train]).predict(values[held_out])
-    return auc(labels, predictions)
+    logits = out_of_fold_logits(values, labels, test.pairs.first_authors()[mask], inverse_regularisation=1.0)
+    return None if logits is None else auc(labels, 1.0 / (1.0 + np.exp(-logits)))
 
 
 def transfer(task: str, verdict, fit, test) -> dict[str, object]:

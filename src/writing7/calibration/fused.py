@@ -76,4 +76,3 @@ def out_of_fold_logits(features: np.ndarray, labels: np.ndarray, groups: np.ndar
             return None
         logits[held_out] = FusedLogisticCalibrator(inverse_regularisation).fit(features[train], labels[train]).logit(features[held_out])
     return logits
-
