@@ -150,34 +150,46 @@ def ray_session(*, address: str = "", workers: int = 2) -> Iterator[RaySessionIn
 
 def run_tasks(
     function: Callable[..., Any], calls: Sequence[tuple[Any, ...]], *, labels: Sequence[str], max_retries: int,
-    on_result: Callable[[Any], None], on_poll: Callable[[], None], poll_seconds: float = 1.0,
+    on_result: Callable[[Any], None], on_poll: Callable[[], None], poll_seconds: float = 1.0, in_flight: int | None = None,
 ) -> None:
     """Run ``function(*call)`` as one Ray task per call, handing each result to ``on_result`` as it arrives.
 
     Ray retries a task up to ``max_retries`` times when its worker dies (a killed process, a lost
     node) and when it raises :class:`OSError` (shared storage hiccups); other exceptions are bugs
     and fail at once. ``on_poll`` runs at least every ``poll_seconds`` (the caller saves its
-    progress there). On a final failure the remaining tasks are cancelled and a
-    :class:`RuntimeError` names the failed task.
+    progress there).
 
-    A running task is cancelled by killing its worker (``force=True``): the default interrupt raises
-    KeyboardInterrupt wherever the task is, and in the middle of a first ``import torch`` (spaCy
-    imports it) that leaves the worker with a half-imported module; Ray then reuses the worker, and
-    every later task on it fails with "partially initialized module 'torch'".
+    At most ``in_flight`` tasks are submitted at a time (default: twice the cluster's CPUs, so a
+    worker finds its next task queued). After a final failure no task is submitted; the ones in
+    flight finish and reach ``on_result`` (their work is kept for a rerun), then a
+    :class:`RuntimeError` names the first failed task. Nothing is cancelled: ``ray.cancel`` raced
+    with a task completing at that moment and crashed the driver on a failed internal check of
+    Ray 2.60 (``TaskManager::CompletePendingTask``: the process exits without a Python error), and
+    an interrupt-cancel can stop a task inside a first ``import torch`` and leave Ray a worker with a
+    half-imported module, on which every later task fails.
     """
     ray = import_ray()
     remote = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=[OSError])(function)
-    pending = {remote.remote(*call): label for call, label in zip(calls, labels)}
-    try:
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=poll_seconds)
-            for reference in ready:
-                label = pending.pop(reference)
-                on_result(_result(ray, reference, label, max_retries))
-            on_poll()
-    finally:
-        for reference in pending:
-            ray.cancel(reference, force=True)
+    window = max(1, in_flight or 2 * int(ray.cluster_resources().get("CPU", 1)))
+    waiting = list(zip(calls, labels))[::-1]  # popped from the end: submitted in order
+    pending: dict[Any, str] = {}
+    failure: UserFacingError | None = None
+    while pending or (waiting and failure is None):
+        while waiting and failure is None and len(pending) < window:
+            call, label = waiting.pop()
+            pending[remote.remote(*call)] = label
+        ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=poll_seconds)
+        for reference in ready:
+            label = pending.pop(reference)
+            try:
+                result = _result(ray, reference, label, max_retries)
+            except UserFacingError as error:
+                failure = failure or error
+                continue
+            on_result(result)
+        on_poll()
+    if failure is not None:
+        raise failure
 
 
 def _result(ray: ModuleType, reference: Any, label: str, max_retries: int) -> Any:
