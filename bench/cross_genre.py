@@ -159,13 +159,15 @@ def system_probabilities(task: str, verdict, fit, test) -> dict[str, tuple[np.nd
 
 def in_domain_auc(task: str, test, kept: list[int] | None = None) -> float | None:
     """5-fold cross-validated AUC inside the test pool, folds grouped by author (the reference a transfer is compared with)."""
+    from scipy.special import expit
+
     from writing7.calibration.fused import out_of_fold_logits
     from writing7.metrics.pan import auc
 
     mask, labels = test.pairs.task(task)
     values = test.features.values[mask] if kept is None else test.features.values[mask][:, kept]
     logits = out_of_fold_logits(values, labels, test.pairs.first_authors()[mask], inverse_regularisation=1.0)
-    return None if logits is None else auc(labels, 1.0 / (1.0 + np.exp(-logits)))
+    return None if logits is None else auc(labels, expit(logits))
 
 
 def transfer(task: str, verdict, fit, test) -> dict[str, object]:

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
 from writing7.artifacts import atomic_write_json, read_versioned_json
 from writing7.calibration.fused import FusedLogisticCalibrator, out_of_fold_logits
@@ -349,7 +350,7 @@ def fit_band_heads(values: np.ndarray, labels: np.ndarray, bands: np.ndarray, *,
                                       "ece": expected_calibration_error(band_labels, probabilities)}
         out_of_fold = None if groups is None else out_of_fold_logits(read, band_labels, groups[mask], inverse_regularisation=inverse_regularisation)
         if out_of_fold is not None:
-            held_out = 1.0 / (1.0 + np.exp(-out_of_fold))
+            held_out = expit(out_of_fold)
             validation["cross_validated"] = {"auc": auc(band_labels, held_out), "ece": expected_calibration_error(band_labels, held_out)}
         logger.info("verdict: %s task, %s band: %s", task, band, validation)
         heads[band] = BandHead(features, scaler, decision, validation)

@@ -18,6 +18,7 @@ already initialized (a test fixture, a notebook) is used as is and left running.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -170,13 +171,13 @@ def run_tasks(
     """
     ray = import_ray()
     remote = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=[OSError])(function)
-    window = max(1, in_flight or 2 * int(ray.cluster_resources().get("CPU", 1)))
-    waiting = list(zip(calls, labels))[::-1]  # popped from the end: submitted in order
+    window = max(1, in_flight or 2 * int(_cpus(ray)))
+    waiting = collections.deque(zip(calls, labels))
     pending: dict[Any, str] = {}
     failure: UserFacingError | None = None
     while pending or (waiting and failure is None):
         while waiting and failure is None and len(pending) < window:
-            call, label = waiting.pop()
+            call, label = waiting.popleft()
             pending[remote.remote(*call)] = label
         ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=poll_seconds)
         for reference in ready:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from writing7.artifacts import (
     ArtifactLayout, atomic_directory, atomic_write_json, atomic_write_text, files_current, finish_files, hash_tree, read_manifest,
@@ -108,7 +109,7 @@ def ablation(task: str, scores: SplitScores, *, folds: int = 5) -> dict[str, flo
 
     def cross_validated_auc(kept: list[int]) -> float | None:
         logits = out_of_fold_logits(values[:, kept], labels, groups, inverse_regularisation=1.0, folds=folds)
-        return None if logits is None else auc(labels, 1.0 / (1.0 + np.exp(-logits)))
+        return None if logits is None else auc(labels, expit(logits))
 
     band = band_of(float(np.median(scores.features.shorter_words[mask])))
     read = feature_columns(head_features(task, band)).tolist()  # a feature this length's head does not read shows as None
