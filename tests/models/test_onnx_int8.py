@@ -61,6 +61,17 @@ def test_the_graph_keeps_float32_exactly_where_pytorchs_int8_does(model, cache):
     assert operators.count("MatMulInteger") + 3 * operators.count("QAttention") == linear_layers - len(float_products)
 
 
+@pytest.mark.parametrize(("policy", "spinning"), [("PASSIVE", "0"), ("passive", "0"), ("ACTIVE", "1"), (None, "1")])
+def test_onnx_runtime_threads_sleep_when_openmp_s_wait_policy_is_passive(model, cache, monkeypatch, policy, spinning):
+    if policy is None:
+        monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    else:
+        monkeypatch.setenv("OMP_WAIT_POLICY", policy)
+    encoder = onnx_int8.OnnxInt8Encoder.build(model.encoder, weight_range=(-128, 127), keep_float=runtime.FLOAT32_LAYERS)
+    options = encoder.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == spinning
+
+
 def test_the_graph_is_built_once_per_model_and_setting(model, cache, monkeypatch):
     transformer = model.encoder.transformer.model
     first = onnx_int8.int8_graph(transformer, weight_range=(-128, 127), keep_float=runtime.FLOAT32_LAYERS)

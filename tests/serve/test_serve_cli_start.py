@@ -1,5 +1,6 @@
 """`writing7 serve` refuses to start with one line when it cannot: checked in-process, nothing ever listens."""
 
+import os
 import shutil
 import socket
 
@@ -33,3 +34,15 @@ def test_serve_takes_the_uncalibrated_mode_from_the_inference_config(tmp_path, c
         refused = CliRunner().invoke(app, ["--quiet", "serve", "--model", str(bare), "--port", str(port)])
     assert result.exit_code == 2 and "cannot listen" in result.stderr and "no calibration" not in result.stderr, result.output
     assert refused.exit_code == 2 and "no calibration" in refused.stderr
+
+
+def test_serve_lets_waiting_threads_sleep_unless_the_user_chose_otherwise(tmp_path, monkeypatch):
+    """OMP_WAIT_POLICY is PASSIVE for the server's PyTorch and ONNX Runtime threads; a value the user set is kept."""
+    for preset, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
+        if preset is None:
+            monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+        else:
+            monkeypatch.setenv("OMP_WAIT_POLICY", preset)
+        result = CliRunner().invoke(app, ["--quiet", "serve", "--model", str(tmp_path / "missing")])
+        assert result.exit_code == 2 and "model" in result.stderr, result.output
+        assert os.environ["OMP_WAIT_POLICY"] == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import typer
@@ -86,6 +87,9 @@ class ServeOptions:
 
 def start(options: ServeOptions, *, open_browser: bool) -> None:
     """Load everything (failing as one line before listening), then serve; announce the page once listening."""
+    # Before PyTorch or ONNX Runtime starts a thread: threads waiting for the next batch sleep instead of spinning, which
+    # would starve the event loop on the cores they share (bench/serve.py: README, "Precision"). A value set by the user stays.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from writing7 import artifacts
     from writing7.artifacts import ArtifactLayout
     from writing7.calibration.bundle import MatcherCalibration

@@ -149,14 +149,25 @@ def int8_graph(transformer: nn.Module, *, weight_range: tuple[int, int], keep_fl
 
 
 def inference_session(path: Path, *, threads: int | None = None) -> Any:
-    """An ONNX Runtime CPU session on ``path``, as many threads as PyTorch uses."""
+    """An ONNX Runtime CPU session on ``path``, as many threads as PyTorch uses, waiting as OpenMP's threads do.
+
+    ONNX Runtime's thread pool is its own: it spins between operators whatever ``OMP_WAIT_POLICY`` says. With
+    ``OMP_WAIT_POLICY=PASSIVE`` (how a server sharing its cores with request handling should run: ``writing7 serve``'s
+    help) its threads sleep instead, so that the event loop is not starved by threads waiting for work.
+    """
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads or torch.get_num_threads()
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0" if passive_wait() else "1")
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def passive_wait() -> bool:
+    """``OMP_WAIT_POLICY`` asks waiting threads to sleep rather than spin."""
+    return os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE"
 
 
 class OnnxInt8Encoder(nn.Module):
