@@ -38,6 +38,7 @@ def test_serve_takes_the_uncalibrated_mode_from_the_inference_config(tmp_path, c
 
 def test_serve_lets_waiting_threads_sleep_unless_the_user_chose_otherwise(tmp_path, monkeypatch):
     """OMP_WAIT_POLICY is PASSIVE for the server's PyTorch and ONNX Runtime threads; a value the user set is kept."""
+    monkeypatch.setenv("OMP_WAIT_POLICY", "")  # recorded, so that the value serve sets does not outlive the test
     for preset, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
         if preset is None:
             monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)

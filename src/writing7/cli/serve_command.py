@@ -44,7 +44,10 @@ def serve(
     candidates: Path = CANDIDATES,
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Where attribution caches candidate profiles (default $WRITING7_CACHE or ~/.cache/writing7)."),
 ) -> None:
-    """Serve score, style similarity, embed, search, compare and attribute over HTTP, and the web page at /."""
+    """Serve score, style similarity, embed, search, compare and attribute over HTTP, and the web page at /.
+
+    Threads waiting for the next batch sleep rather than spin (OMP_WAIT_POLICY=PASSIVE unless already set).
+    """
     start(ServeOptions(model=model, index=index, teacher=teacher, host=host, port=port, api_key=api_key, batching=batching,
                        max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, uncalibrated=uncalibrated, device=device, precision=precision,
                        config=config, log_level=log_level, body_timeout_s=body_timeout_s, candidates=candidates, cache_dir=cache_dir),

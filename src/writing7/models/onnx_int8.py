@@ -152,8 +152,8 @@ def inference_session(path: Path, *, threads: int | None = None) -> Any:
     """An ONNX Runtime CPU session on ``path``, as many threads as PyTorch uses, waiting as OpenMP's threads do.
 
     ONNX Runtime's thread pool is its own: it spins between operators whatever ``OMP_WAIT_POLICY`` says. With
-    ``OMP_WAIT_POLICY=PASSIVE`` (how a server sharing its cores with request handling should run: ``writing7 serve``'s
-    help) its threads sleep instead, so that the event loop is not starved by threads waiting for work.
+    ``OMP_WAIT_POLICY=PASSIVE`` (which ``writing7 serve`` sets: its threads share the cores with the request handling)
+    its threads sleep instead, so that the event loop is not starved by threads waiting for work.
     """
     import onnxruntime
 
